@@ -1,0 +1,199 @@
+"""`DashboardScreen`: KPI tiles, product table, comment stream, alerts and status bar.
+
+The screen only draws; commands go through the app (`LivemonApp.command`),
+which owns the hub connection and the pending-result bookkeeping.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from livemon.ui import format as fmt
+from livemon.ui.state import RoomView
+from livemon.ui.widgets.comment_stream import CommentStream
+from livemon.ui.widgets.forms import CouponForm, Invalid, PromptForm, parse_positive_int
+from livemon.ui.widgets.kpi_tile import KpiTile
+from livemon.ui.widgets.product_table import ProductTable
+from livemon.ui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from livemon.ui.app import LivemonApp
+
+
+def _mark_args(text: str) -> dict[str, Any]:
+    label = text.strip()
+    if not label:
+        raise Invalid("type a label, e.g. 'coupon drop 2'")
+    return {"label": label}
+
+
+class DashboardScreen(Screen[None]):
+    """The live-room assistant's main screen; `show()` redraws it from a room view."""
+
+    BINDINGS = [
+        Binding("f", "feature", "feature"),
+        Binding("u", "unfeature", "unfeature"),
+        Binding("c", "coupon", "coupon"),
+        Binding("r", "restock", "restock"),
+        Binding("m", "mark", "bookmark"),
+        Binding("left_square_bracket", "room(-1)", "prev room", key_display="["),
+        Binding("right_square_bracket", "room(1)", "next room", key_display="]"),
+    ]
+
+    app: LivemonApp  # type: ignore[assignment]
+
+    def __init__(self, url: str, role: str) -> None:
+        super().__init__(id="dashboard")
+        self.url = url
+        self.role = role
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="kpis"):
+            yield KpiTile("online 在线", spark=True, id="kpi-online")
+            yield KpiTile("GMV 成交额 (curve: per min)", spark=True, id="kpi-gmv")
+            yield KpiTile("orders 订单", id="kpi-orders")
+            yield KpiTile("conversion 转化", id="kpi-conv")
+            yield KpiTile("comments/min 弹幕", id="kpi-comments")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield ProductTable(id="products")
+                # Placeholder region: livemon/ui/alert_panel.py mounts its panel here.
+                with Vertical(id="alerts") as alerts:
+                    alerts.border_title = "alerts"
+                    yield Static("no alerts", id="alerts-placeholder")
+            yield CommentStream(id="comments")
+        yield StatusBar(self.url, self.role, id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ProductTable).focus()
+
+    @property
+    def products(self) -> ProductTable:
+        return self.query_one(ProductTable)
+
+    @property
+    def comments(self) -> CommentStream:
+        return self.query_one(CommentStream)
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    def tile(self, key: str) -> KpiTile:
+        """The KPI tile `online`, `gmv`, `orders`, `conv` or `comments`."""
+        return self.query_one(f"#kpi-{key}", KpiTile)
+
+    def show(self, view: RoomView) -> None:
+        """Draw the newest snapshot of `view` in place."""
+        snapshot = view.snapshot
+        m = snapshot.get("metrics") or {}
+        get = m.get
+        self.tile("online").show(
+            fmt.count(get("online")),
+            f"peak {fmt.count(get('online_peak'))} · views {fmt.count(get('total_views'))}",
+            view.online,
+        )
+        self.tile("gmv").show(
+            fmt.money(get("gmv_cents")),
+            f"1m {fmt.money(get('gmv_1m_cents'))} · GPM {fmt.money(get('gpm_cents'))}",
+            view.gmv_1m,
+        )
+        self.tile("orders").show(
+            fmt.count(get("orders")),
+            f"1m {fmt.count(get('orders_1m'))} · units {fmt.count(get('units'))}\n"
+            f"buyers {fmt.count(get('buyers'))} · refunds {fmt.count(get('refunds'))}",
+        )
+        self.tile("conv").show(
+            fmt.decimal(get("conv_1m"), 2),
+            f"orders per 1k viewer-min (1m)\nsession {fmt.percent(get('conv_session'))}",
+        )
+        self.tile("comments").show(
+            fmt.count(get("comments_1m")),
+            f"total {fmt.count(get('comments'))}\n"
+            f"likes/min {fmt.count(get('likes_1m'))} · enters/min {fmt.count(get('enters_1m'))}",
+        )
+        self.products.show(snapshot.get("products") or [], snapshot.get("featured"))
+        self.status.set(clock=fmt.clock(snapshot.get("ts")), host=snapshot.get("host") or fmt.DASH)
+
+    def switch_room(self, view: RoomView, rooms: int) -> None:
+        """Redraw everything for another room, comments included."""
+        self.products.clear_products()
+        self.comments.clear()
+        self.comments.add(view.comments)
+        self.status.set(room=view.room, rooms=rooms)
+        if view.snapshot:
+            self.show(view)
+
+    # -- commands: validation here, sending in the app ------------------------------
+
+    def _target_sku(self) -> str | None:
+        return self.products.selected_sku or self.products.featured
+
+    def action_feature(self) -> None:
+        """Present the product selected in the table."""
+        sku = self.products.selected_sku
+        if sku is None:
+            self.app.notify("no product selected: wait for a snapshot, then pick a row with ↑/↓")
+            return
+        self.app.command("feature", {"sku": sku}, f"feature {sku}")
+
+    def action_unfeature(self) -> None:
+        """Stop presenting any product."""
+        self.app.command("unfeature", {}, "unfeature")
+
+    def action_coupon(self) -> None:
+        """Open the coupon form; send `coupon` if it is submitted valid."""
+        if not self.app.can_command():
+            return
+
+        def send(args: dict[str, Any] | None) -> None:
+            if args is not None:
+                label = f"coupon {fmt.money(args['discount_cents'])} ×{args['count']}"
+                self.app.command("coupon", args, label)
+
+        self.app.push_screen(CouponForm(self._target_sku()), send)
+
+    def action_restock(self) -> None:
+        """Ask how many units to add to the selected product; send `restock`."""
+        if not self.app.can_command():
+            return
+        sku = self.products.selected_sku
+        if sku is None:
+            self.app.notify("no product selected: pick a row with ↑/↓ first", severity="warning")
+            return
+
+        def send(args: dict[str, Any] | None) -> None:
+            if args is not None:
+                self.app.command("restock", args, f"restock {sku} +{args['add']}")
+
+        form = PromptForm(
+            f"restock {sku} (补库存)",
+            "units to add",
+            lambda text: {"sku": sku, "add": parse_positive_int(text, "units to add")},
+            ok="restock",
+            placeholder="e.g. 50",
+        )
+        self.app.push_screen(form, send)
+
+    def action_mark(self) -> None:
+        """Ask for a label and bookmark this moment in the recording."""
+        if not self.app.can_command():
+            return
+
+        def send(args: dict[str, Any] | None) -> None:
+            if args is not None:
+                self.app.command("mark", args, f"mark {args['label']!r}")
+
+        form = PromptForm("bookmark (mark)", "label", _mark_args, ok="mark")
+        self.app.push_screen(form, send)
+
+    def action_room(self, step: int) -> None:
+        """Switch to the previous / next room that has sent a snapshot."""
+        self.app.cycle_room(step)

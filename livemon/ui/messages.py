@@ -1,0 +1,59 @@
+"""Textual messages carrying what the hub client receives into the app.
+
+Each wraps one decoded wire map (see PROTOCOL.md) so handlers read the same
+keys the hub sends; only connection state is livemon's own shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.message import Message
+
+from livemon.ui.client import ConnectionState
+
+
+class SnapshotReceived(Message):
+    """A `snapshot` of one room arrived."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__()
+        self.data = data
+
+    def can_replace(self, message: Message) -> bool:
+        # Only the newest snapshot of a room matters: a queued older one is dropped.
+        return isinstance(message, SnapshotReceived) and message.data.get("room") == self.data.get(
+            "room"
+        )
+
+
+class CommentsReceived(Message):
+    """A batch of tagged `comments` of one room arrived."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__()
+        self.data = data
+
+
+class AlertReceived(Message):
+    """An `alert` changed state (opened, escalated, acked, resolved)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__()
+        self.data = data
+
+
+class ResultReceived(Message):
+    """The hub answered a command with a `result`."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__()
+        self.data = data
+
+
+class ConnectionChanged(Message):
+    """The hub connection moved to a new state."""
+
+    def __init__(self, state: ConnectionState) -> None:
+        super().__init__()
+        self.state = state

@@ -1,0 +1,124 @@
+"""`ProductTable`: the room's products, updated cell by cell from each snapshot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+
+from livemon.ui import format as fmt
+
+COLUMNS = (
+    ("mark", "", 1),
+    ("sku", "sku", 10),
+    ("name", "name", 26),
+    ("price", "price", 10),
+    ("stock", "stock", 7),
+    ("sold", "sold", 7),
+    ("rate", "rate/min", 8),
+    ("eta", "ETA", 6),
+)
+FEATURED_STYLE = "bold #ffd75f"
+RIGHT = {"price", "stock", "sold", "rate", "eta"}
+
+
+def product_cells(product: dict[str, Any], featured: bool) -> dict[str, Text]:
+    """Render one wire product as the table's cells (nil values as "—")."""
+    stock = product.get("stock")
+    eta_s = product.get("eta_s")
+    values = {
+        "mark": "▶" if featured else "",
+        "sku": str(product.get("sku", "")),
+        "name": str(product.get("name") or fmt.DASH),
+        "price": fmt.money(product.get("price_cents")),
+        "stock": fmt.count(stock),
+        "sold": fmt.count(product.get("sold")),
+        "rate": fmt.decimal(product.get("rate_1m")),
+        "eta": fmt.eta(eta_s),
+    }
+    # Warn colours mirror the stock_low / stock_out alert thresholds of DESIGN.md.
+    low = stock is not None and stock < 10
+    warn = {
+        "stock": "bold red" if stock == 0 else ("yellow" if low else ""),
+        "eta": "yellow" if eta_s is not None and eta_s < 120 else "",
+    }
+    base = FEATURED_STYLE if featured else ""
+    return {
+        key: Text(
+            value,
+            style=f"{base} {warn.get(key, '')}".strip(),
+            justify="right" if key in RIGHT else "left",
+        )
+        for key, value in values.items()
+    }
+
+
+class ProductTable(DataTable):
+    """A DataTable keyed by sku; `show()` changes only the cells whose text changed."""
+
+    DEFAULT_CSS = """
+    ProductTable {
+        height: 1fr;
+        border: round $primary 50%;
+        border-title-color: $text-muted;
+    }
+    ProductTable:focus {
+        border: round $accent;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.border_title = "products"
+        self.featured: str | None = None
+        # sku -> column -> rendered text, so an unchanged cell is never touched.
+        self._shown: dict[str, dict[str, Text]] = {}
+
+    def on_mount(self) -> None:
+        for key, label, width in COLUMNS:
+            self.add_column(label, key=key, width=width)
+
+    @property
+    def selected_sku(self) -> str | None:
+        """The sku of the row under the cursor, or None when the table is empty."""
+        if not self.row_count:
+            return None
+        try:
+            row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        except CellDoesNotExist:
+            return None
+        return row_key.value
+
+    def cell_text(self, sku: str, column: str) -> str:
+        """The plain text shown in one cell (for tests and the stage screen)."""
+        return self._shown[sku][column].plain
+
+    def show(self, products: list[dict[str, Any]], featured: str | None) -> None:
+        """Bring the table in line with a snapshot's products and featured sku."""
+        self.featured = featured
+        seen: set[str] = set()
+        for product in products:
+            sku = str(product.get("sku", ""))
+            seen.add(sku)
+            cells = product_cells(product, sku == featured)
+            old = self._shown.get(sku)
+            if old is None:
+                self.add_row(*(cells[key] for key, _, _ in COLUMNS), key=sku)
+            else:
+                for key, text in cells.items():
+                    if old[key] != text:
+                        self.update_cell(sku, key, text)
+            self._shown[sku] = cells
+        for sku in set(self._shown) - seen:
+            del self._shown[sku]
+            try:
+                self.remove_row(sku)
+            except RowDoesNotExist:
+                pass
+
+    def clear_products(self) -> None:
+        """Empty the table (when the console switches rooms)."""
+        self.clear()
+        self._shown.clear()
