@@ -64,8 +64,11 @@ class SimAdapter(Adapter):
         "duration": Option(float, 7200.0, "seconds of broadcast"),
         "viewers": Option(int, 1000, "online viewers at the plateau"),
         "buy_rate": Option(float, 0.02, "orders per online viewer per minute (featured product)"),
-        "incident_at": Option(float, None, "seconds after start of the incident (default: 35-60%"
-                                           " of duration, by seed)"),  # fmt: skip
+        "incident_at": Option(
+            float,
+            None,
+            "incident time in seconds after start (default: by seed, 35-60% of duration)",
+        ),
         "drop": Option(float, 0.5, "factor conversion_drop multiplies the buy rate by"),
         "batch_seconds": Option(int, 1, "simulated seconds per batch"),
         "truth": Option(str, "", "path to write the ground truth JSON to when the feed ends"),
