@@ -268,6 +268,8 @@ class SimRoom:
             rate = self.online * per_viewer * share * uplift if item.stock > 0 else 0.0
             self._unit_rate[sku] = rate * MEAN_QTY
             count = self._poisson(rate)
+            if not count:
+                continue
             # Orders of one product in time order, so stock falls as ts rises.
             for ms in sorted(int(m) for m in rng.integers(0, END_MS, count)):
                 if item.stock == 0:
