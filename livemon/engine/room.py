@@ -1,0 +1,293 @@
+"""The state of one live room, folded one event at a time on event time."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from livemon import events as ev
+from livemon.engine.tags import tag_comment
+from livemon.engine.window import Rolling
+from livemon.events import EventError
+
+LATENESS_S = 5.0  # PROTOCOL.md: events may arrive up to 5 s of event time late
+WINDOW_S = 60
+
+
+@dataclass(slots=True)
+class ProductState:
+    """One product's listing and sales; ``units_1m`` is lazily advanced."""
+
+    sku: str
+    name: str
+    price_cents: int = 0
+    stock: int | None = None
+    sold: int = 0
+    gmv_cents: int = 0
+    clicks: int = 0
+    listed: bool = True
+    units_1m: Rolling = field(default_factory=Rolling)
+
+    def rate_1m(self, now_sec: int) -> float:
+        """Units sold in the trailing minute (a plain window, not smoothed)."""
+        return float(self.units_1m.sum_at(now_sec))
+
+    def eta_s(self, now_sec: int) -> float | None:
+        """Seconds to stock-out at the trailing-minute rate; None when not selling."""
+        rate = self.rate_1m(now_sec)
+        if rate <= 0 or self.stock is None:
+            return None
+        return round(self.stock * 60.0 / rate, 1)
+
+
+# A closed-second listener: called once per second of event time that can no
+# longer receive events, in order, with the room and that second.
+SecondListener = Callable[["RoomState", int], None]
+# An event listener: called after the event changed the room.
+EventListener = Callable[["RoomState", Any, int], None]
+
+
+class RoomState:
+    """Every metric of DESIGN.md for one room, updated in O(1) per event.
+
+    Time is the newest event time seen (``clock``). An event up to
+    ``LATENESS_S`` older than the clock counts in its own second; an older one
+    counts in the totals and in the newest second. A second *closes* once no
+    event can land in it any more; closed-second listeners (detectors) then
+    see final numbers, so the same events give the same results however they
+    were batched.
+    """
+
+    def __init__(self, room: str) -> None:
+        self.room = room
+        self.clock = -math.inf
+        self.newest_sec: int | None = None
+        self.closed_sec: int | None = None
+        self.first_ts: float | None = None
+        self.live: bool | None = None
+        self.online = 0
+        self.online_peak = 0
+        self.total_reported: int | None = None
+        self.enters = self.comments = self.likes = 0
+        self.gifts_cents = self.follows = self.shares = 0
+        self.orders = self.units = self.gmv_cents = self.refunds = 0
+        self.duplicate_orders = self.unknown_sku_orders = 0
+        self.buyers: set[str] = set()
+        # order_id -> (sku, qty, price_cents, second) while counted, None once refunded
+        self.order_book: dict[str, tuple[str, int, int, int] | None] = {}
+        self.products: dict[str, ProductState] = {}
+        self.featured: str | None = None
+        self.coupons: dict[str, ev.Coupon] = {}
+        self.windows = {
+            name: Rolling(WINDOW_S)
+            for name in ("enters", "comments", "likes", "orders", "units", "gmv", "viewer_s",
+                         "questions")
+        }  # fmt: skip
+        w = self.windows
+        self._w_enters, self._w_comments, self._w_likes = w["enters"], w["comments"], w["likes"]
+        self._w_orders, self._w_units, self._w_gmv = w["orders"], w["units"], w["gmv"]
+        self._w_questions = w["questions"]
+        self.new_comments: list[dict[str, Any]] = []
+        self.second_listeners: list[SecondListener] = []
+        self.event_listeners: list[EventListener] = []
+        self.handlers: dict[type, Callable[[Any, int], None]] = {
+            ev.Viewers: self._viewers, ev.Enter: self._enter, ev.Comment: self._comment,
+            ev.Like: self._like, ev.Gift: self._gift, ev.Follow: self._follow,
+            ev.Share: self._share, ev.Click: self._click, ev.Order: self._order,
+            ev.Refund: self._refund, ev.Product: self._product, ev.Stock: self._stock,
+            ev.Featured: self._featured, ev.Coupon: self._coupon, ev.Live: self._live,
+        }  # fmt: skip
+
+    # -- time -------------------------------------------------------------
+
+    def place(self, ts: float) -> int:
+        """The second an event at ``ts`` counts in, moving the clock forward if it is newer."""
+        if ts > self.clock:
+            self._advance(ts)
+            return self.newest_sec  # type: ignore[return-value]
+        if ts >= self.clock - LATENESS_S:
+            return int(ts)
+        return self.newest_sec  # type: ignore[return-value]
+
+    def _advance(self, ts: float) -> None:
+        sec = int(ts)
+        old = self.newest_sec
+        self.clock = ts
+        if old is not None and sec == old:
+            return
+        for w in self.windows.values():
+            w.advance(sec)
+        if old is None:
+            self.first_ts = ts
+            self.closed_sec = sec - 1
+        else:
+            # The online level held for every second the clock just left.
+            vs = self.windows["viewer_s"]
+            for s in range(max(old, sec - WINDOW_S + 1), sec):
+                vs.add(s, self.online)
+        self.newest_sec = sec
+        last_closable = int(ts - LATENESS_S) - 1
+        if last_closable > self.closed_sec:  # type: ignore[operator]
+            first = max(self.closed_sec + 1, sec - WINDOW_S + 1)  # type: ignore[operator]
+            self.closed_sec = last_closable
+            for s in range(first, last_closable + 1):
+                for listener in self.second_listeners:
+                    listener(self, s)
+
+    # -- handlers: one per event type ---------------------------------------
+
+    def _viewers(self, e: ev.Viewers, sec: int) -> None:
+        self.online = e.online
+        if e.online > self.online_peak:
+            self.online_peak = e.online
+        if e.total is not None:
+            self.total_reported = e.total
+
+    def _enter(self, e: ev.Enter, sec: int) -> None:
+        self.enters += e.n
+        self._w_enters.add(sec, e.n)
+
+    def _comment(self, e: ev.Comment, sec: int) -> None:
+        self.comments += 1
+        self._w_comments.add(sec, 1)
+        tags = tag_comment(e.text)
+        if tags:
+            self._w_questions.add(sec, 1)
+        self.new_comments.append({"ts": e.ts, "user": e.user, "text": e.text, "tags": tags})
+
+    def _like(self, e: ev.Like, sec: int) -> None:
+        self.likes += e.n
+        self._w_likes.add(sec, e.n)
+
+    def _gift(self, e: ev.Gift, sec: int) -> None:
+        self.gifts_cents += e.value_cents
+
+    def _follow(self, e: ev.Follow, sec: int) -> None:
+        self.follows += 1
+
+    def _share(self, e: ev.Share, sec: int) -> None:
+        self.shares += 1
+
+    def _click(self, e: ev.Click, sec: int) -> None:
+        self._product_for(e.sku).clicks += e.n
+
+    def _order(self, e: ev.Order, sec: int) -> None:
+        if e.order_id in self.order_book:
+            self.duplicate_orders += 1
+            return
+        self.order_book[e.order_id] = (e.sku, e.qty, e.price_cents, sec)
+        amount = e.qty * e.price_cents
+        self.orders += 1
+        self.units += e.qty
+        self.gmv_cents += amount
+        self.buyers.add(e.buyer)
+        self._w_orders.add(sec, 1)
+        self._w_units.add(sec, e.qty)
+        self._w_gmv.add(sec, amount)
+        product = self._product_for(e.sku)
+        if not product.listed:
+            self.unknown_sku_orders += 1
+        product.sold += e.qty
+        product.gmv_cents += amount
+        product.units_1m.advance(self.newest_sec)  # type: ignore[arg-type]
+        product.units_1m.add(sec, e.qty)
+        if product.stock is not None:
+            product.stock = max(0, product.stock - e.qty)
+
+    def _refund(self, e: ev.Refund, sec: int) -> None:
+        if e.order_id not in self.order_book:
+            raise EventError(f"refund.order_id {e.order_id!r} is not a known order")
+        entry = self.order_book[e.order_id]
+        if entry is None:
+            raise EventError(f"refund.order_id {e.order_id!r} is already refunded")
+        self.order_book[e.order_id] = None
+        sku, qty, price, order_sec = entry
+        amount = qty * price
+        self.orders -= 1
+        self.units -= qty
+        self.gmv_cents -= amount
+        self.refunds += 1
+        # Windows: the order leaves the second it was counted in, if still in view.
+        self._w_orders.take_back(order_sec, 1)
+        self._w_units.take_back(order_sec, qty)
+        self._w_gmv.take_back(order_sec, amount)
+        product = self.products[sku]
+        product.sold -= qty
+        product.gmv_cents -= amount
+        product.units_1m.advance(self.newest_sec)  # type: ignore[arg-type]
+        product.units_1m.take_back(order_sec, qty)
+
+    def _product(self, e: ev.Product, sec: int) -> None:
+        product = self._product_for(e.sku)
+        product.name = e.name
+        product.price_cents = e.price_cents
+        product.listed = True
+        if e.stock is not None:
+            product.stock = e.stock
+
+    def _stock(self, e: ev.Stock, sec: int) -> None:
+        self._product_for(e.sku).stock = e.available
+
+    def _featured(self, e: ev.Featured, sec: int) -> None:
+        self.featured = e.sku
+
+    def _coupon(self, e: ev.Coupon, sec: int) -> None:
+        self.coupons[e.coupon_id] = e
+
+    def _live(self, e: ev.Live, sec: int) -> None:
+        self.live = e.on
+
+    def _product_for(self, sku: str) -> ProductState:
+        product = self.products.get(sku)
+        if product is None:
+            # Unknown until a `product` event lists it: counted, and flagged.
+            product = self.products[sku] = ProductState(sku=sku, name=sku, listed=False)
+        return product
+
+    # -- reading ----------------------------------------------------------
+
+    @property
+    def total_views(self) -> int:
+        """Last reported cumulative views, else the sum of ``enter.n``."""
+        return self.total_reported if self.total_reported is not None else self.enters
+
+    def metrics(self) -> dict[str, int | float | None]:
+        """Every metric key of PROTOCOL.md with its current value."""
+        w = self.windows
+        viewer_min = w["viewer_s"].total / 60.0
+        views = self.total_views
+        return {
+            "online": self.online,
+            "online_peak": self.online_peak,
+            "total_views": views,
+            "enters": self.enters,
+            "enters_1m": w["enters"].total,
+            "comments": self.comments,
+            "comments_1m": w["comments"].total,
+            "likes": self.likes,
+            "likes_1m": w["likes"].total,
+            "orders": self.orders,
+            "orders_1m": w["orders"].total,
+            "units": self.units,
+            "gmv_cents": self.gmv_cents,
+            "gmv_1m_cents": w["gmv"].total,
+            "buyers": len(self.buyers),
+            "conv_1m": round(w["orders"].total / viewer_min * 1000, 3) if viewer_min else None,
+            "conv_session": round(len(self.buyers) / views, 6) if views else None,
+            "gpm_cents": round(1000 * self.gmv_cents / views) if views else None,
+            "refunds": self.refunds,
+        }
+
+    def product_rows(self) -> list[dict[str, Any]]:
+        """One entry per product as PROTOCOL.md lists them, in listing order."""
+        now = self.newest_sec if self.newest_sec is not None else 0
+        rows = []
+        for p in self.products.values():
+            rows.append({
+                "sku": p.sku, "name": p.name, "price_cents": p.price_cents, "stock": p.stock,
+                "sold": p.sold, "gmv_cents": p.gmv_cents, "rate_1m": p.rate_1m(now),
+                "eta_s": p.eta_s(now), "clicks": p.clicks, "listed": p.listed,
+            })  # fmt: skip
+        return rows

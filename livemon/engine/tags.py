@@ -1,0 +1,57 @@
+"""Tags for comments: buyer questions and reports of stream trouble."""
+
+from __future__ import annotations
+
+import ahocorasick
+
+# tag -> words that mark it (lower-case; Chinese needs no case folding)
+QUESTION_WORDS: dict[str, tuple[str, ...]] = {
+    "price": ("价格", "多少钱", "价钱", "price", "how much", "cost"),
+    "link": ("链接", "link", "url"),
+    "size": ("尺码", "尺寸", "size"),
+    "how_to_buy": ("怎么买", "怎么下单", "how to buy", "how do i buy", "where to buy"),
+}
+TECH_WORDS: dict[str, tuple[str, ...]] = {
+    # "卡" alone also means card (商品卡, 信用卡): only its lag phrasings count.
+    "lag": ("卡了", "卡顿", "好卡", "很卡", "太卡", "卡死", "卡住", "lag", "buffering", "frozen",
+            "freeze"),
+    "no_sound": ("没声音", "没有声音", "听不到", "no sound", "no audio", "muted", "can't hear"),
+    "black_screen": ("黑屏", "black screen", "blank screen", "no video", "没画面"),
+}
+QUESTION_TAGS = frozenset(QUESTION_WORDS)
+TECH_TAGS = frozenset(TECH_WORDS)
+TAG_ORDER = {tag: i for i, tag in enumerate([*QUESTION_WORDS, *TECH_WORDS])}
+
+
+def _automaton() -> ahocorasick.Automaton:
+    # One Aho-Corasick pass finds every word at once: a regex alternation of
+    # these words costs ~2 us per comment, this ~0.5 us, and comments are a
+    # large share of all events.
+    automaton = ahocorasick.Automaton()
+    for table in (QUESTION_WORDS, TECH_WORDS):
+        for tag, words in table.items():
+            for word in words:
+                automaton.add_word(word, tag)
+    automaton.make_automaton()
+    return automaton
+
+
+_AUTOMATON = _automaton()
+
+
+def tag_comment(text: str) -> list[str]:
+    """The tags whose words occur in ``text`` (case-insensitive), in a fixed order.
+
+    >>> tag_comment("主播这个多少钱？链接在哪")
+    ['price', 'link']
+    >>> tag_comment("Stream is LAGGY and no sound")
+    ['lag', 'no_sound']
+    >>> tag_comment("好看")
+    []
+    """
+    found = _AUTOMATON.iter(text.lower())
+    first = next(found, None)
+    if first is None:
+        return []
+    tags = {first[1], *(tag for _, tag in found)}
+    return sorted(tags, key=TAG_ORDER.__getitem__)

@@ -1,0 +1,68 @@
+"""Trailing event-time windows kept in per-second buckets."""
+
+from __future__ import annotations
+
+
+class Rolling:
+    """Sum of values over the trailing ``span`` seconds of event time.
+
+    Values go into the bucket of their second; moving the newest second
+    forward evicts what leaves the window, so a read is O(1) and memory is
+    ``span`` numbers whatever the session length.
+
+    >>> w = Rolling(span=3)
+    >>> w.advance(10); w.add(10, 2); w.advance(11); w.add(11, 5)
+    >>> w.total, w.at(10)
+    (7, 2)
+    >>> w.advance(13)  # second 10 leaves the 3-second window
+    >>> w.total
+    5
+    """
+
+    __slots__ = ("span", "buckets", "total", "newest")
+
+    def __init__(self, span: int = 60) -> None:
+        self.span = span
+        self.buckets: list[int] = [0] * span
+        self.total = 0
+        self.newest: int | None = None
+
+    def advance(self, sec: int) -> None:
+        """Make ``sec`` the newest second; seconds older than the window are dropped."""
+        newest = self.newest
+        if newest is None or sec >= newest + self.span:
+            self.buckets = [0] * self.span
+            self.total = 0
+        elif sec > newest:
+            buckets, span = self.buckets, self.span
+            for s in range(newest + 1, sec + 1):
+                i = s % span
+                self.total -= buckets[i]
+                buckets[i] = 0
+        else:
+            return
+        self.newest = sec
+
+    def add(self, sec: int, value: int) -> None:
+        """Count ``value`` in second ``sec``, which must lie in the window."""
+        self.buckets[sec % self.span] += value
+        self.total += value
+
+    def take_back(self, sec: int, value: int) -> None:
+        """Remove ``value`` from second ``sec`` if that second is still in the window."""
+        newest = self.newest
+        if newest is not None and newest - self.span < sec <= newest:
+            self.buckets[sec % self.span] -= value
+            self.total -= value
+
+    def at(self, sec: int) -> int:
+        """The value of second ``sec`` (0 outside the window)."""
+        newest = self.newest
+        if newest is None or sec > newest or sec <= newest - self.span:
+            return 0
+        return self.buckets[sec % self.span]
+
+    def sum_at(self, sec: int) -> int:
+        """The window total as of newest second ``sec`` (for lazily advanced windows)."""
+        self.advance(sec)
+        return self.total

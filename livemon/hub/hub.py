@@ -1,0 +1,429 @@
+"""The hub: the websocket server of PROTOCOL.md around the engine and the recorder.
+
+Adapters feed ``/ingest``; consoles read ``/watch`` and ``/control``. Every
+frame taken is recorded before it is acknowledged; on start the hub folds
+back an unfinished session from its record dir, so a crash loses nothing
+that was acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from livemon import commands, config as config_mod, replay, wire
+from livemon.adapters.base import Adapter
+from livemon.engine import Engine
+from livemon.engine.targets import targets
+from livemon.hub.links import AdapterLink, LocalLink, RemoteLink
+from livemon.hub.outbox import Outbox
+from livemon.ingest import accept
+from livemon.record import Catalog, Recorder
+
+log = logging.getLogger("livemon.hub")
+
+ALLOWED_ROLES = {"/ingest": {"ingest"}, "/watch": {"watch", "control"}, "/control": {"control"}}
+HELLO_TIMEOUT_S = 10.0
+COMMENTS_PER_FRAME = 50  # newest comments per room per tick sent to consoles
+
+
+class Hub:
+    """Serves one record dir: ingest, fan-out, commands. ``start`` then ``stop``."""
+
+    def __init__(self, config: dict[str, Any], record_dir: Path | str,
+                 tokens: dict[str, str] | None = None) -> None:  # fmt: skip
+        self.config = config
+        hub_cfg = config.get("hub", {})
+        self.snapshot_interval = 1.0 / float(hub_cfg.get("snapshot_hz", 10))
+        self.ack_interval = float(hub_cfg.get("ack_interval_s", 0.1))
+        self.command_timeout = float(hub_cfg.get("command_timeout_s", 10.0))
+        self.rails = commands.Guardrails(**config.get("guardrails", {}))
+        session_cfg = config.get("session", {})
+        self.goals = dict(session_cfg.get("targets", {}))
+        self.duration_s = float(session_cfg.get("duration_s", 7200))
+        self.tokens = tokens or config_mod.tokens(config)
+        self.role_of = {token: role for role, token in self.tokens.items()}
+        self.record_dir = Path(record_dir)
+
+        self.engine = Engine()
+        self.held: dict[str, int] = {}  # adapter name -> highest seq taken
+        self.durable: dict[str, int] = {}  # adapter name -> highest seq on disk
+        self.hosts: dict[str, str] = {}
+        self.coupons_issued: dict[str, int] = {}
+        self.results: dict[Any, dict[str, Any] | asyncio.Future] = {}
+        self.links: dict[str, AdapterLink] = {}  # room -> adapter that carries its commands
+        self.acked: dict[ServerConnection, tuple[str, int]] = {}  # ingest conn -> (name, acked)
+        self.outboxes: set[Outbox] = set()
+        self.dirty: set[str] = set()
+        self.catalog = Catalog(self.record_dir)
+        self.session = self._resume() or self._new_session_id()
+        self.recorder = Recorder(self.record_dir, self.session, self.catalog)
+        self._server: Server | None = None
+        self._tasks: list[asyncio.Task] = []
+        self.port: int | None = None
+
+    # -- sessions -----------------------------------------------------------
+
+    @staticmethod
+    def _new_session_id() -> str:
+        return time.strftime("%Y%m%d", time.gmtime()) + "-" + secrets.token_hex(3)
+
+    def _resume(self) -> str | None:
+        """Fold back the newest unfinished session, if any; return its id."""
+        open_rows = self.catalog.open_sessions()
+        if not open_rows:
+            return None
+        session = open_rows[0]["session"]
+        for row in open_rows:
+            if row["session"] != session or not Path(row["path"]).exists():
+                continue
+            held: dict[str, int] = {}
+            for _, kind, a, b in replay.records(Path(row["path"]), row["room"], held):
+                if kind == "events":
+                    self.engine.apply(a)
+                else:
+                    self._replay_command(a, b)
+            for name, seq in held.items():
+                self.held[name] = max(self.held.get(name, 0), seq)
+            state = self.engine.rooms.get(row["room"])
+            if state is not None:
+                state.new_comments.clear()
+        self.durable = dict(self.held)
+        log.info("resumed session %s: %s", session, self.held)
+        return session
+
+    def _replay_command(self, command: dict[str, Any], result: dict[str, Any]) -> None:
+        self.results[command.get("id")] = {"ok": result.get("ok"), "detail": result.get("detail")}
+        if result.get("ok"):
+            self._command_effect(command)
+
+    # -- life cycle -----------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = wire.DEFAULT_PORT) -> None:
+        """Listen on ``host:port`` (0 picks a free port, then in ``self.port``)."""
+        self._server = await serve(
+            self._handle, host, port, max_size=wire.MAX_FRAME, process_request=self._route,
+            ping_interval=20, ping_timeout=20, compression=None,
+        )  # fmt: skip
+        self.port = self._server.sockets[0].getsockname()[1] if self._server.sockets else port
+        self._tasks = [
+            asyncio.create_task(self._every(self.ack_interval, self.flush)),
+            asyncio.create_task(self._every(self.snapshot_interval, self.broadcast)),
+        ]
+
+    async def stop(self, end_session: bool = True) -> None:
+        """Close every connection, write out what is queued, and end the session."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for outbox in list(self.outboxes):
+            await outbox.stop()
+        self.recorder.close(end=end_session)
+        self.catalog.close()
+
+    @staticmethod
+    async def _every(seconds: float, job) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await job()
+            except Exception:  # a failed tick must not stop the next one
+                log.exception("hub %s failed", job.__name__)
+
+    def url(self, path: str = "") -> str:
+        """The ws:// address of this hub (loopback) with ``path``."""
+        return f"ws://127.0.0.1:{self.port}{path}"
+
+    # -- ingest ---------------------------------------------------------------
+
+    def ingest_frame(self, name: str, room: str | None, frame: bytes | str) -> list | None:
+        """Take one frame from adapter ``name``: fold, record, and return the rejections.
+
+        Returns ``None`` when the frame is a valid message other than
+        ``events``; raises ``wire.ProtocolError`` when it is not a valid frame.
+        """
+        parsed = wire.decode_batch(frame)
+        if parsed is None:
+            return None
+        seq, items, clean = parsed
+        held = self.held.get(name, 0)
+        if seq + len(items) - 1 <= held:
+            return []  # a resent batch the hub already holds
+        taken = accept(held, seq, items, clean)
+        self.held[name] = taken.last_seq
+        changed, state_rejects = self.engine.apply(taken.events)
+        rejects = taken.rejects
+        if state_rejects:
+            rejects += [(taken.seqs[i], message) for i, message in state_rejects]
+            rejects.sort()
+        rooms = changed or ({room} if room else set())
+        for r in rooms:
+            state = self.engine.rooms.get(r)
+            self.recorder.append_frame(
+                r, name, seq, len(items), frame if isinstance(frame, bytes) else b"",
+                state.newest_sec if state else None, state.clock if state else None,
+            )  # fmt: skip
+        self.dirty |= changed
+        return rejects
+
+    async def run_adapter(self, adapter: Adapter, name: str | None = None) -> None:
+        """Run an adapter object in this process until its feed ends (embedded mode)."""
+        name = name or adapter.name
+        link = LocalLink(adapter, name)
+        self.links[adapter.room] = link
+        seq = self.held.get(name, 0) + 1
+        try:
+            async for batch in adapter.batches():
+                if not batch:
+                    continue
+                rejects = self.ingest_frame(name, adapter.room, wire.encode_batch(seq, batch))
+                for k, message in rejects or ():
+                    log.warning("adapter %s: event seq %d rejected: %s", name, k, message)
+                seq += len(batch)
+                await asyncio.sleep(0)
+        finally:
+            if self.links.get(adapter.room) is link:
+                del self.links[adapter.room]
+
+    async def flush(self) -> None:
+        """Make what was taken durable, then acknowledge it to the adapters."""
+        held = dict(self.held)
+        await asyncio.to_thread(Recorder.write, self.recorder.take())
+        self.recorder.flush_catalog()
+        self.durable.update(held)
+        for ws, (name, acked) in list(self.acked.items()):
+            seq = self.durable.get(name, 0)
+            if seq > acked:
+                self.acked[ws] = (name, seq)
+                with contextlib.suppress(ConnectionClosed):
+                    await ws.send(wire.encode({"op": "ack", "seq": seq}))
+
+    # -- fan-out -------------------------------------------------------------
+
+    def snapshot(self, room: str) -> dict[str, Any]:
+        """The full ``snapshot`` message of ``room``."""
+        message = self.engine.snapshot(room)
+        message["host"] = self.hosts.get(room)
+        message["alerts"] = []
+        message["targets"] = targets(self.engine.rooms[room], self.goals, self.duration_s)
+        return message
+
+    async def broadcast(self) -> None:
+        """Send each console the newest snapshot and comments of every changed room."""
+        dirty, self.dirty = self.dirty, set()
+        for room in dirty:
+            state = self.engine.rooms[room]
+            comments, state.new_comments = state.new_comments, []
+            if not self.outboxes:
+                continue
+            frame = wire.encode(self.snapshot(room))
+            for outbox in self.outboxes:
+                outbox.snapshot(room, frame)
+            if comments:
+                items = comments[-COMMENTS_PER_FRAME:]
+                cframe = wire.encode({"op": "comments", "room": room, "items": items})
+                for outbox in self.outboxes:
+                    outbox.comment(cframe)
+
+    def send_all(self, message: dict[str, Any]) -> None:
+        """Queue a message (an alert) for every console."""
+        frame = wire.encode(message)
+        for outbox in self.outboxes:
+            outbox.message(frame)
+
+    # -- connections -----------------------------------------------------------
+
+    def _route(self, connection: ServerConnection, request: Request) -> Response | None:
+        path = request.path.split("?", 1)[0]
+        if path not in ALLOWED_ROLES:
+            return connection.respond(
+                HTTPStatus.NOT_FOUND, f"unknown path {path}: use /ingest, /watch or /control\n"
+            )
+        return None
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        path = ws.request.path.split("?", 1)[0]
+        try:
+            hello = await self._hello(ws, path)
+            if hello is None:
+                return
+            if path == "/ingest":
+                await self._serve_ingest(ws, hello)
+            else:
+                await self._serve_console(ws, path)
+        except wire.ProtocolError as exc:
+            await ws.close(exc.code, exc.reason)
+        except ConnectionClosed:
+            pass
+        except Exception as exc:
+            log.exception("hub error on %s", path)
+            await ws.close(wire.CLOSE_HUB_ERROR, f"hub error: {exc}"[:120])
+
+    async def _hello(self, ws: ServerConnection, path: str) -> dict[str, Any] | None:
+        try:
+            data = await asyncio.wait_for(ws.recv(), HELLO_TIMEOUT_S)
+        except TimeoutError:
+            await ws.close(wire.CLOSE_PROTOCOL, "no hello within 10 s")
+            return None
+        message = wire.decode(data)
+        if message["op"] != "hello":
+            raise wire.ProtocolError(wire.CLOSE_PROTOCOL, "the first message must be hello")
+        if message.get("v") != wire.VERSION:
+            raise wire.ProtocolError(
+                wire.CLOSE_PROTOCOL, f"protocol version {message.get('v')!r} unsupported: use v=1"
+            )
+        token = message.get("token")
+        role = self.role_of.get(token) if isinstance(token, str) else None
+        if role is None:
+            raise wire.ProtocolError(wire.CLOSE_POLICY, "bad or missing token")
+        if role not in ALLOWED_ROLES[path]:
+            raise wire.ProtocolError(wire.CLOSE_POLICY, f"a {role} token cannot open {path}")
+        return message
+
+    async def _serve_ingest(self, ws: ServerConnection, hello: dict[str, Any]) -> None:
+        name = hello.get("name")
+        if not isinstance(name, str) or not name:
+            raise wire.ProtocolError(wire.CLOSE_PROTOCOL, "hello.name must be a non-empty string")
+        rooms = [r for r in hello.get("rooms") or [] if isinstance(r, str)]
+        caps = hello.get("capabilities")
+        link = RemoteLink(ws, name, rooms,
+                          frozenset(caps) if isinstance(caps, list) else None)  # fmt: skip
+        for room in rooms:
+            self.links[room] = link
+        acked = self.durable.get(name, 0)
+        self.acked[ws] = (name, acked)
+        await ws.send(wire.encode(
+            {"op": "welcome", "v": wire.VERSION, "session": self.session, "acked_seq": acked}
+        ))  # fmt: skip
+        default_room = rooms[0] if rooms else None
+        try:
+            async for data in ws:
+                rejects = self.ingest_frame(name, default_room, data)
+                if rejects is None:
+                    message = wire.decode(data)
+                    if message["op"] == "result":
+                        link.result(message)
+                    continue
+                for seq, error in rejects:
+                    await ws.send(wire.encode({"op": "reject", "seq": seq, "error": error}))
+        finally:
+            self.acked.pop(ws, None)
+            link.lost()
+            for room in rooms:
+                if self.links.get(room) is link:
+                    del self.links[room]
+
+    async def _serve_console(self, ws: ServerConnection, path: str) -> None:
+        await ws.send(wire.encode({"op": "welcome", "v": wire.VERSION, "session": self.session}))
+        outbox = Outbox(ws, path.lstrip("/"))
+        for room in self.engine.rooms:
+            outbox.snapshot(room, wire.encode(self.snapshot(room)))
+        outbox.start()
+        self.outboxes.add(outbox)
+        try:
+            async for data in ws:
+                message = wire.decode(data)
+                if message["op"] != "command":
+                    continue
+                if path != "/control":
+                    raise wire.ProtocolError(
+                        wire.CLOSE_POLICY, "commands are not allowed on /watch: use /control"
+                    )
+                asyncio.create_task(self._answer(outbox, message))
+        finally:
+            self.outboxes.discard(outbox)
+            await outbox.stop()
+
+    # -- commands ----------------------------------------------------------------
+
+    async def _answer(self, outbox: Outbox, message: dict[str, Any]) -> None:
+        result = await self.execute(message)
+        outbox.message(wire.encode(result))
+
+    async def execute(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Carry out a command at most once per id; return its ``result`` message."""
+        cid = message.get("id")
+        if not isinstance(cid, str | int) or isinstance(cid, bool):
+            return {"op": "result", "id": cid, "ok": False,
+                    "detail": "command.id must be a string or an int"}  # fmt: skip
+        known = self.results.get(cid)
+        if known is None:
+            stored = self.catalog.command_result(self.session, str(cid))
+            if stored is not None:
+                known = self.results[cid] = stored
+        if known is not None:
+            if isinstance(known, asyncio.Future):
+                known = await asyncio.shield(known)
+            return {"op": "result", "id": cid, **known}
+        pending = asyncio.get_running_loop().create_future()
+        self.results[cid] = pending
+        try:
+            outcome = await self._carry_out(message)
+        except Exception as exc:
+            log.exception("command %r failed", cid)
+            outcome = {"ok": False, "detail": f"hub error: {exc}"}
+        self.results[cid] = outcome
+        pending.set_result(outcome)
+        room = message.get("room")
+        if isinstance(room, str) and room:
+            state = self.engine.rooms.get(room)
+            command = {k: message.get(k) for k in ("id", "room", "action", "args")}
+            self.recorder.append_command(room, command, outcome, state.clock if state else None)
+        return {"op": "result", "id": cid, **outcome}
+
+    async def _carry_out(self, message: dict[str, Any]) -> dict[str, Any]:
+        room, action = message.get("room"), message.get("action")
+        args = message.get("args") or {}
+        if not isinstance(room, str) or not room:
+            return {"ok": False, "detail": "command.room must be a room id"}
+        problem = commands.check(action, args, self.rails, self.coupons_issued.get(room, 0))
+        if problem:
+            return {"ok": False, "detail": problem}
+        if action in commands.HUB_ACTIONS:
+            return self._command_effect(message)
+        link = self.links.get(room)
+        if link is None:
+            return {"ok": False, "detail": f"no adapter is connected for room {room}: start "
+                    "one (livemon adapter NAME) or check its connection"}  # fmt: skip
+        if link.capabilities is not None and action not in link.capabilities:
+            can = ", ".join(sorted(link.capabilities)) or "nothing"
+            return {"ok": False, "detail": f"adapter {link.name} cannot {action} (it can: {can})"}
+        try:
+            outcome = await asyncio.wait_for(link.command(dict(message)), self.command_timeout)
+        except TimeoutError:
+            return {"ok": False, "detail": f"adapter {link.name} did not answer within "
+                    f"{self.command_timeout:g} s; outcome unknown, check the platform"}  # fmt: skip
+        if outcome["ok"]:
+            self._command_effect(message)
+        return outcome
+
+    def _command_effect(self, message: dict[str, Any]) -> dict[str, Any]:
+        """What a carried-out command changes in the hub itself (also on recovery)."""
+        room, action = message.get("room"), message.get("action")
+        args = message.get("args") or {}
+        if action == "coupon":
+            self.coupons_issued[room] = self.coupons_issued.get(room, 0) + 1
+        elif action == "host":
+            self.hosts[room] = args["name"]
+            self.dirty.add(room) if room in self.engine.rooms else None
+            return {"ok": True, "detail": f"host on air: {args['name']}"}
+        elif action == "mark":
+            return {"ok": True, "detail": f"bookmark: {args['label']}"}
+        elif action == "ack":
+            return {"ok": False, "detail": f"no open alert {args['alert_id']!r} in room {room}"}
+        return {"ok": True, "detail": ""}

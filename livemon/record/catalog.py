@@ -1,0 +1,165 @@
+"""The SQLite catalog of recordings, through sqlite-utils.
+
+Tables: ``sessions`` (one row per session and room), ``seek`` (second of
+event time -> offset of the first record reaching it), ``commands`` (every
+command and its result), ``alerts`` (every alert state change) and
+``minutes`` (per-minute metrics for the review report).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+CATALOG_NAME = "catalog.db"
+
+
+class Catalog:
+    """The catalog of one record dir. Writes are batched by the caller."""
+
+    def __init__(self, record_dir: Path) -> None:
+        record_dir.mkdir(parents=True, exist_ok=True)
+        self.path = record_dir / CATALOG_NAME
+        self.db = sqlite_utils.Database(self.path)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self._ensure()
+
+    def _ensure(self) -> None:
+        db = self.db
+        if "sessions" not in db.table_names():
+            db["sessions"].create(
+                {"session": str, "room": str, "path": str, "started_wall": float,
+                 "ended_wall": float, "first_ts": float, "last_ts": float, "frames": int},
+                pk=("session", "room"),
+            )  # fmt: skip
+        if "seek" not in db.table_names():
+            db["seek"].create(
+                {"session": str, "room": str, "second": int, "offset": int},
+                pk=("session", "room", "second"),
+            )
+        if "commands" not in db.table_names():
+            db["commands"].create(
+                {"session": str, "room": str, "id": str, "action": str, "args": str,
+                 "ok": int, "detail": str, "wall": float, "ts": float},
+                pk=("session", "id"),
+            )  # fmt: skip
+        if "alerts" not in db.table_names():
+            db["alerts"].create(
+                {"session": str, "room": str, "id": str, "kind": str, "sku": str,
+                 "severity": str, "state": str, "since": float, "onset": float, "ts": float,
+                 "detail": str, "evidence": str, "suggest": str},
+            )  # fmt: skip
+            db["alerts"].create_index(["session", "room", "id"])
+        if "minutes" not in db.table_names():
+            db["minutes"].create(
+                {"session": str, "room": str, "minute": int, "metrics": str},
+                pk=("session", "room", "minute"),
+            )
+
+    # -- sessions ---------------------------------------------------------
+
+    def open_sessions(self) -> list[dict[str, Any]]:
+        """Sessions never ended (the hub stopped without closing them), newest first."""
+        return list(
+            self.db.query(
+                "select * from sessions where ended_wall is null order by started_wall desc"
+            )
+        )
+
+    def add_session(self, session: str, room: str, path: str) -> None:
+        """Register a new (session, room) recording."""
+        self.db["sessions"].insert(
+            {"session": session, "room": room, "path": path, "started_wall": time.time(),
+             "ended_wall": None, "first_ts": None, "last_ts": None, "frames": 0},
+            replace=True,
+        )  # fmt: skip
+
+    def update_session(self, session: str, room: str, **fields: Any) -> None:
+        """Set ``fields`` on one session row."""
+        self.db["sessions"].update((session, room), fields)
+
+    def end_session(self, session: str) -> None:
+        """Mark every room of ``session`` ended now."""
+        self.db.execute(
+            "update sessions set ended_wall = ? where session = ? and ended_wall is null",
+            [time.time(), session],
+        )
+        self.db.conn.commit()
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """Every recording, newest first."""
+        return list(self.db.query("select * from sessions order by started_wall desc"))
+
+    # -- batched rows -----------------------------------------------------
+
+    def add_seek(self, rows: list[dict[str, Any]]) -> None:
+        """Seek rows ``{session, room, second, offset}``; the first offset of a second wins."""
+        if rows:
+            self.db["seek"].insert_all(rows, ignore=True)
+
+    def seek_offset(self, session: str, room: str, second: int) -> int | None:
+        """Offset of the first record reaching ``second`` or later, if any."""
+        row = next(
+            self.db.query(
+                "select offset from seek where session = ? and room = ? and second >= ? "
+                "order by second limit 1",
+                [session, room, second],
+            ),
+            None,
+        )
+        return row["offset"] if row else None
+
+    def add_command(self, session: str, room: str, command: dict, result: dict,
+                    ts: float | None) -> None:  # fmt: skip
+        """Keep one command with its result; the same id is kept once."""
+        self.db["commands"].insert(
+            {"session": session, "room": room, "id": str(command.get("id")),
+             "action": str(command.get("action")), "args": json.dumps(command.get("args")),
+             "ok": int(bool(result.get("ok"))), "detail": str(result.get("detail", "")),
+             "wall": time.time(), "ts": ts},
+            ignore=True,
+        )  # fmt: skip
+
+    def command_result(self, session: str, command_id: str) -> dict[str, Any] | None:
+        """The recorded result of command ``command_id`` in ``session``, if any."""
+        row = next(
+            self.db.query(
+                "select ok, detail from commands where session = ? and id = ?",
+                [session, command_id],
+            ),
+            None,
+        )
+        if row is None:
+            return None
+        return {"ok": bool(row["ok"]), "detail": row["detail"]}
+
+    def commands(self, session: str, room: str | None = None) -> list[dict[str, Any]]:
+        """Commands of a session in the order they were given."""
+        where, args = "session = ?", [session]
+        if room is not None:
+            where, args = where + " and room = ?", [session, room]
+        return list(self.db.query(f"select * from commands where {where} order by wall", args))
+
+    def add_alerts(self, rows: list[dict[str, Any]]) -> None:
+        """Alert state changes, as sent to consoles."""
+        if rows:
+            self.db["alerts"].insert_all(
+                [{**r, "evidence": json.dumps(r.get("evidence")),
+                  "suggest": json.dumps(r.get("suggest"))} for r in rows]
+            )  # fmt: skip
+
+    def add_minutes(self, rows: list[dict[str, Any]]) -> None:
+        """Per-minute metric rows ``{session, room, minute, metrics}``."""
+        if rows:
+            self.db["minutes"].insert_all(
+                [{**r, "metrics": json.dumps(r["metrics"])} for r in rows], replace=True
+            )
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()

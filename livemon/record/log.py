@@ -1,0 +1,122 @@
+"""The append-only session log: length-prefixed, CRC-checked MessagePack records.
+
+File layout: an 8-byte magic, then records of ``<u32 length><u32 crc32>``
+followed by ``length`` bytes of payload. A record whose length runs past the
+end of the file or whose CRC does not match is a torn tail (the writer died
+mid-write): ``LogWriter`` cuts it off when it opens the file.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+MAGIC = b"LMREC\x01\r\n"
+HEADER = struct.Struct("<II")
+
+# Record kinds: the first item of every payload array.
+EVENTS = 0  # [EVENTS, adapter name, first seq, event count, frame bytes]
+COMMAND = 1  # [COMMAND, command map, result map]
+
+_encode = msgspec.msgpack.Encoder().encode
+_decode = msgspec.msgpack.Decoder().decode
+
+
+class LogCorrupt(Exception):
+    """The file is not a livemon log at all (wrong magic)."""
+
+
+def scan(path: Path) -> tuple[list[tuple[int, list[Any]]], int]:
+    """Every whole record as ``(offset, payload)`` and the offset where whole records end."""
+    data = path.read_bytes()
+    if not data.startswith(MAGIC):
+        if len(data) < len(MAGIC) and MAGIC.startswith(data):
+            return [], 0
+        raise LogCorrupt(f"{path} is not a livemon recording (bad magic)")
+    records, pos, end = [], len(MAGIC), len(data)
+    while pos + HEADER.size <= end:
+        length, crc = HEADER.unpack_from(data, pos)
+        start = pos + HEADER.size
+        if start + length > end:
+            break
+        payload = data[start : start + length]
+        if zlib.crc32(payload) != crc:
+            break
+        try:
+            records.append((pos, _decode(payload)))
+        except msgspec.DecodeError:
+            break
+        pos = start + length
+    return records, pos
+
+
+def read(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    """The whole records of a log, in order, as ``(offset, payload)``."""
+    yield from scan(path)[0]
+
+
+class LogWriter:
+    """Appends records to one log file; ``flush`` makes them durable.
+
+    Opening an existing log truncates a torn tail, so that appends continue
+    right after the last whole record.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.truncated = 0
+        if path.exists() and path.stat().st_size > 0:
+            _, good = scan(path)
+            size = path.stat().st_size
+            if good < size:
+                self.truncated = size - good
+                with open(path, "r+b") as f:
+                    f.truncate(good)
+        self._file = open(path, "ab")  # noqa: SIM115 - kept open for the session
+        if self._file.tell() == 0:
+            self._file.write(MAGIC)
+        self._pending = bytearray()
+        self.offset = self._file.tell()  # offset the next record will start at
+
+    def append(self, payload: list[Any]) -> int:
+        """Queue one record; return its offset in the file."""
+        body = _encode(payload)
+        at = self.offset
+        self._pending += HEADER.pack(len(body), zlib.crc32(body))
+        self._pending += body
+        self.offset += HEADER.size + len(body)
+        return at
+
+    def take(self) -> bytes:
+        """Hand over the queued records for ``write``; new appends queue afresh.
+
+        Call it on the thread that appends: the bytes can then be written on
+        another thread while appends go on.
+        """
+        data = bytes(self._pending)
+        self._pending.clear()
+        return data
+
+    def write(self, data: bytes, sync: bool = True) -> None:
+        """Write bytes from ``take`` to the file and, with ``sync``, to the disk."""
+        if data:
+            self._file.write(data)
+            self._file.flush()
+            if sync:
+                os.fsync(self._file.fileno())
+
+    def flush(self, sync: bool = True) -> None:
+        """Write every queued record now."""
+        self.write(self.take(), sync)
+
+    def close(self) -> None:
+        """Flush and close the file."""
+        self.flush()
+        self._file.close()

@@ -1,0 +1,119 @@
+"""The wire format of PROTOCOL.md: one MessagePack map with an ``op`` per binary frame.
+
+Pure functions, no I/O. Frames of adapter events take a fast path (one typed
+decode of the whole batch); a batch holding a bad event falls back to decoding
+event by event, so the bad one is rejected alone.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from livemon.events import AnyEvent, Event, EventError, decode_event
+
+VERSION = 1
+MAX_FRAME = 4 * 1024 * 1024
+MAX_BATCH = 10_000
+DEFAULT_PORT = 8765
+PATHS = ("/ingest", "/watch", "/control")
+
+CLOSE_NORMAL = 1000
+CLOSE_PROTOCOL = 1002
+CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
+CLOSE_HUB_ERROR = 1011
+
+
+class ProtocolError(Exception):
+    """A frame that breaks the protocol: the connection closes with ``code``."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+Seq = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class _Batch(msgspec.Struct, gc=False):
+    op: Literal["events"]
+    seq: Seq
+    events: list[AnyEvent]
+
+
+class _RawBatch(msgspec.Struct, gc=False):
+    op: Literal["events"]
+    seq: Seq
+    events: list[msgspec.Raw]
+
+
+_batch_decoder = msgspec.msgpack.Decoder(_Batch)
+_raw_batch_decoder = msgspec.msgpack.Decoder(_RawBatch)
+_any_decoder = msgspec.msgpack.Decoder()
+_encoder = msgspec.msgpack.Encoder()
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    """One message as frame bytes."""
+    return _encoder.encode(message)
+
+
+def decode(data: bytes | str) -> dict[str, Any]:
+    """Any message as a dict, or ``ProtocolError(1002)`` saying what is wrong with it."""
+    if isinstance(data, str):
+        raise ProtocolError(CLOSE_PROTOCOL, "text frames are not allowed: send binary MessagePack")
+    try:
+        message = _any_decoder.decode(data)
+    except msgspec.DecodeError:
+        raise ProtocolError(CLOSE_PROTOCOL, "frame is not valid MessagePack") from None
+    if not isinstance(message, dict):
+        raise ProtocolError(CLOSE_PROTOCOL, "frame must be a MessagePack map")
+    if not isinstance(message.get("op"), str):
+        raise ProtocolError(CLOSE_PROTOCOL, "frame has no string key 'op'")
+    return message
+
+
+def decode_batch(data: bytes | str) -> tuple[int, list[Event | EventError], bool] | None:
+    """An ``events`` frame as ``(seq, events, clean)``; ``None`` if the frame is another op.
+
+    ``clean`` is True when every event is valid.
+
+    A bad event stands in the list as an ``EventError`` at its place, so its
+    seq is known; the other events are kept. A frame that is not a valid
+    ``events`` frame raises ``ProtocolError``.
+    """
+    if isinstance(data, bytes):
+        try:
+            batch = _batch_decoder.decode(data)
+        except msgspec.DecodeError:
+            pass
+        else:
+            if len(batch.events) > MAX_BATCH:
+                raise ProtocolError(CLOSE_TOO_BIG, f"batch of {len(batch.events)} events: max 10000")
+            return batch.seq, batch.events, True  # type: ignore[return-value]
+    message = decode(data)
+    if message["op"] != "events":
+        return None
+    seq, events = message.get("seq"), message.get("events")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        raise ProtocolError(CLOSE_PROTOCOL, "events.seq must be a positive int")
+    if not isinstance(events, list):
+        raise ProtocolError(CLOSE_PROTOCOL, "events.events must be a list")
+    if len(events) > MAX_BATCH:
+        raise ProtocolError(CLOSE_TOO_BIG, f"batch of {len(events)} events: max {MAX_BATCH}")
+    raw = _raw_batch_decoder.decode(data).events
+    out: list[Event | EventError] = []
+    for item in raw:
+        try:
+            out.append(decode_event(item))
+        except EventError as exc:
+            out.append(exc)
+    return seq, out, False
+
+
+def encode_batch(seq: int, events: list[dict[str, Any]]) -> bytes:
+    """An ``events`` frame from event maps (adapters)."""
+    return _encoder.encode({"op": "events", "seq": seq, "events": events})
