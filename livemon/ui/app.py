@@ -111,7 +111,7 @@ class LivemonApp(App[None]):
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
         state = message.state
-        self.dashboard.status.set(state=state)
+        self.dashboard.set_status(state=state)
         if state.status == "refused":
             self.notify(state.detail, title="hub refused the console", severity="error", timeout=30)
         elif state.status == "lost" and self.pending:
@@ -122,7 +122,7 @@ class LivemonApp(App[None]):
                     severity="warning",
                 )
             self.pending.clear()
-            self.dashboard.status.set(pending=0)
+            self.dashboard.set_status(pending=0)
 
     def on_snapshot_received(self, message: SnapshotReceived) -> None:
         first = self.state.current is None
@@ -131,7 +131,7 @@ class LivemonApp(App[None]):
         if first:
             self.dashboard.switch_room(view, len(self.state.rooms))
         elif len(self.state.rooms) != known:
-            self.dashboard.status.set(rooms=len(self.state.rooms))
+            self.dashboard.set_status(rooms=len(self.state.rooms))
         if view.room == self.state.current:
             self.dashboard.show(view)
             self.stage.show(view.snapshot)
@@ -141,7 +141,7 @@ class LivemonApp(App[None]):
         items = list(message.data.get("items") or ())
         view.comments.extend(items)
         if view.room == self.state.current:
-            self.dashboard.comments.add(items)
+            self.dashboard.add_comments(items)
 
     def on_alert_received(self, message: AlertReceived) -> None:
         self.on_alert(message.data)
@@ -177,7 +177,7 @@ class LivemonApp(App[None]):
         label = self.pending.pop(str(data.get("id")), None)
         if label is None:
             return  # a result for a command of an earlier connection, already reported
-        self.dashboard.status.set(pending=len(self.pending))
+        self.dashboard.set_status(pending=len(self.pending))
         detail = str(data.get("detail") or "")
         if data.get("ok"):
             self.notify(f"{label}: ok{' — ' + detail if detail else ''}", title="done")
@@ -210,7 +210,7 @@ class LivemonApp(App[None]):
             self.notify(f"{label}: {exc}", title="not sent", severity="error")
             return
         self.pending[command_id] = label
-        self.dashboard.status.set(pending=len(self.pending))
+        self.dashboard.set_status(pending=len(self.pending))
         self.set_timer(RESULT_TIMEOUT_S, lambda: self._result_overdue(command_id))
 
     def _result_overdue(self, command_id: str) -> None:

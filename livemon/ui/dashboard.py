@@ -52,11 +52,16 @@ class DashboardScreen(Screen[None]):
         super().__init__(id="dashboard")
         self.url = url
         self.role = role
+        # Hub messages can arrive before the screen is composed (an embedded hub is
+        # fast); until then the latest view and status fields wait here.
+        self._ready = False
+        self._early_view: tuple[RoomView, int] | None = None
+        self._early_status: dict[str, object] = {}
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="kpis"):
             yield KpiTile("online 在线", spark=True, id="kpi-online")
-            yield KpiTile("GMV 成交额 (curve: per min)", spark=True, id="kpi-gmv")
+            yield KpiTile("GMV 成交额", spark=True, id="kpi-gmv")
             yield KpiTile("orders 订单", id="kpi-orders")
             yield KpiTile("conversion 转化", id="kpi-conv")
             yield KpiTile("comments/min 弹幕", id="kpi-comments")
@@ -72,7 +77,11 @@ class DashboardScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._ready = True
         self.query_one(ProductTable).focus()
+        self.set_status(**self._early_status)
+        if self._early_view is not None:
+            self.switch_room(*self._early_view)
 
     @property
     def products(self) -> ProductTable:
@@ -90,8 +99,25 @@ class DashboardScreen(Screen[None]):
         """The KPI tile `online`, `gmv`, `orders`, `conv` or `comments`."""
         return self.query_one(f"#kpi-{key}", KpiTile)
 
+    def set_status(self, **fields: object) -> None:
+        """Update status bar fields (see `StatusBar.set`)."""
+        if self._ready:
+            self.status.set(**fields)
+        else:
+            self._early_status.update(fields)
+
+    def add_comments(self, items: list[dict[str, Any]]) -> None:
+        """Append comments of the current room to the stream."""
+        if self._ready:
+            self.comments.add(items)
+        # Before mount they are replayed from the room view by `switch_room`.
+
     def show(self, view: RoomView) -> None:
         """Draw the newest snapshot of `view` in place."""
+        if not self._ready:
+            if self._early_view is not None:
+                self._early_view = (view, self._early_view[1])
+            return
         snapshot = view.snapshot
         m = snapshot.get("metrics") or {}
         get = m.get
@@ -112,18 +138,21 @@ class DashboardScreen(Screen[None]):
         )
         self.tile("conv").show(
             fmt.decimal(get("conv_1m"), 2),
-            f"orders per 1k viewer-min (1m)\nsession {fmt.percent(get('conv_session'))}",
+            f"per 1k viewer-min, 1m\nsession {fmt.percent(get('conv_session'))}",
         )
         self.tile("comments").show(
             fmt.count(get("comments_1m")),
             f"total {fmt.count(get('comments'))}\n"
-            f"likes/min {fmt.count(get('likes_1m'))} · enters/min {fmt.count(get('enters_1m'))}",
+            f"likes {fmt.count(get('likes_1m'))} · enters {fmt.count(get('enters_1m'))} /min",
         )
         self.products.show(snapshot.get("products") or [], snapshot.get("featured"))
         self.status.set(clock=fmt.clock(snapshot.get("ts")), host=snapshot.get("host") or fmt.DASH)
 
     def switch_room(self, view: RoomView, rooms: int) -> None:
         """Redraw everything for another room, comments included."""
+        if not self._ready:
+            self._early_view = (view, rooms)
+            return
         self.products.clear_products()
         self.comments.clear()
         self.comments.add(view.comments)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import AsyncIterator, Callable
+from types import SimpleNamespace
 from typing import Any
 
 import msgpack
@@ -195,3 +196,9 @@ async def hub() -> AsyncIterator[FakeHub]:
     async with serve(fake.handler, "127.0.0.1", 0) as server:
         fake.server = server
         yield fake
+
+
+@pytest.fixture
+def wire() -> SimpleNamespace:
+    """The sample wire messages, for tests that need no server."""
+    return SimpleNamespace(snapshot=snapshot, comments=COMMENTS)
