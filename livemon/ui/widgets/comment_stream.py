@@ -10,11 +10,14 @@ from textual.widgets import RichLog
 
 from livemon.ui import format as fmt
 
-# Tags the hub attaches (DESIGN.md: comment_surge / tech_issue); unknown tags still show, plainly.
+# Tags the hub attaches (livemon.engine.tags: price, link, size, how_to_buy; lag, no_sound,
+# black_screen), plus the words themselves; unknown tags still show, in grey.
 QUESTION_TAGS = frozenset(
-    {"价格", "链接", "尺码", "怎么买", "price", "link", "size", "how to buy", "question"}
+    {"price", "link", "size", "how_to_buy", "价格", "链接", "尺码", "怎么买", "question"}
 )
-TECH_TAGS = frozenset({"卡", "没声音", "黑屏", "lag", "no sound", "frozen", "tech"})
+TECH_TAGS = frozenset(
+    {"lag", "no_sound", "black_screen", "frozen", "卡", "没声音", "黑屏", "no sound", "tech"}
+)
 QUESTION_STYLE = "bold black on #ffd75f"
 TECH_STYLE = "bold white on #d70000"
 OTHER_STYLE = "black on #8a8a8a"

@@ -13,7 +13,7 @@ from livemon.ui import format as fmt
 COLUMNS = (
     ("mark", "", 1),
     ("sku", "sku", 10),
-    ("name", "name", 26),
+    ("name", "name", 32),
     ("price", "price", 10),
     ("stock", "stock", 7),
     ("sold", "sold", 7),
