@@ -148,8 +148,11 @@ class HubClient:
             except ConnectionClosed as exc:
                 code = exc.rcvd.code if exc.rcvd is not None else None
                 if code == 1008:
-                    self._set_state("refused", TOKEN_REFUSED)
-                    raise TokenRefused(TOKEN_REFUSED) from exc
+                    why = TOKEN_REFUSED
+                    if self.url.endswith("/watch"):
+                        why = why.replace("LIVEMON_CONTROL_TOKEN", "LIVEMON_WATCH_TOKEN")
+                    self._set_state("refused", why)
+                    raise TokenRefused(why) from exc
                 reason = exc.rcvd.reason if exc.rcvd is not None else ""
                 why = f"closed {code} {reason}".strip() if code else "connection dropped"
             except InvalidURI as exc:

@@ -1,0 +1,53 @@
+"""The console against the real `livemon.hub.Hub` (no adapter): handshake and token refusal."""
+
+from __future__ import annotations
+
+import pytest
+
+from livemon.ui import create_app
+
+hub_module = pytest.importorskip("livemon.hub")
+config_module = pytest.importorskip("livemon.config")
+
+TOKENS = {"ingest": "ingest-t", "watch": "watch-t", "control": "control-t"}
+
+
+@pytest.fixture
+async def real_hub(tmp_path):
+    """A real hub on an ephemeral loopback port with known tokens."""
+    hub = hub_module.Hub(config_module.load(), tmp_path, tokens=TOKENS)
+    await hub.start(port=0)
+    yield hub
+    await hub.stop()
+
+
+async def wait_status(pilot, app, status: str) -> None:
+    """Let the app run until its connection reaches `status`."""
+    for _ in range(250):
+        if app.client.state.status == status:
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"connection stayed {app.client.state}")
+
+
+async def test_control_console_goes_live_on_real_hub(real_hub):
+    """A control token on the hub's base URL completes the handshake on /control."""
+    app = create_app(real_hub.url(), TOKENS["control"])
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_status(pilot, app, "live")
+        assert app.client.url.endswith("/control")
+
+
+async def test_watch_token_on_control_is_refused_by_real_hub(real_hub):
+    """The real hub's 1008 for a watch token on /control shows the token message."""
+    app = create_app(real_hub.url(), TOKENS["watch"])
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_status(pilot, app, "refused")
+        assert "LIVEMON_CONTROL_TOKEN" in app.dashboard.status.render_text().plain
+
+
+async def test_watch_console_goes_live_on_real_hub(real_hub):
+    """A watch token opens a read-only console on /watch."""
+    app = create_app(real_hub.url("/watch"), TOKENS["watch"], role="watch")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_status(pilot, app, "live")
