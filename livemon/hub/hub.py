@@ -90,7 +90,7 @@ class Hub:
             held: dict[str, int] = {}
             for _, kind, a, b in replay.records(Path(row["path"]), row["room"], held):
                 if kind == "events":
-                    self.engine.apply(a)
+                    self.engine.apply(b)
                 else:
                     self._replay_command(a, b)
             for name, seq in held.items():

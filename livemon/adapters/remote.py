@@ -1,0 +1,154 @@
+"""Run an adapter in its own process, feeding a hub's ``/ingest`` over a websocket.
+
+Every batch gets its seq and stays in the resend buffer until the hub acks
+it; after a reconnect the hub's ``welcome.acked_seq`` says where to resume,
+and the buffer is resent from there, so nothing is lost or counted twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from livemon import wire
+from livemon.adapters.base import Adapter, CommandRefused
+
+log = logging.getLogger("livemon.adapter")
+MAX_UNACKED_EVENTS = 200_000  # past this the feed waits for acks instead of growing memory
+
+
+class TokenRefused(Exception):
+    """The hub closed with 1008: a bad token or the wrong role; retrying will not help."""
+
+
+class RemoteRunner:
+    """Feeds ``adapter`` to the hub at ``url`` (base or ``/ingest`` URL) with ``token``."""
+
+    def __init__(self, adapter: Adapter, url: str, token: str, name: str | None = None) -> None:
+        self.adapter = adapter
+        base = url.rstrip("/")
+        self.url = base if base.endswith("/ingest") else base + "/ingest"
+        self.token = token
+        self.name = name or adapter.name
+        self.buffer: deque[tuple[int, int, bytes]] = deque()  # (seq, count, frame), unacked
+        self.next_seq = 1
+        self.acked = 0
+        self.unacked_events = 0
+        self.ended = False
+        self.rejected: list[tuple[int, str]] = []
+        self._room_for_ack = asyncio.Event()
+        self._room_for_ack.set()
+        self._ws: ClientConnection | None = None
+        self.session: str | None = None
+
+    async def run(self, retry_s: float = 1.0, max_retry_s: float = 10.0) -> None:
+        """Feed until the adapter's feed ends and the hub has acked all of it.
+
+        Reconnects with backoff when the connection drops; raises
+        ``TokenRefused`` if the hub refuses the token.
+        """
+        produce = asyncio.create_task(self._produce())
+        delay = retry_s
+        try:
+            while not (self.ended and not self.buffer):
+                try:
+                    await self._session()
+                    delay = retry_s
+                except TokenRefused:
+                    raise
+                except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError) as exc:
+                    log.warning("hub %s unreachable (%s); retrying in %.0f s", self.url, exc, delay)
+                if self.ended and not self.buffer:
+                    break
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, max_retry_s)
+        except InvalidURI as exc:
+            raise ValueError(f"bad hub URL {self.url}: {exc}") from None
+        finally:
+            produce.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await produce
+
+    async def _session(self) -> None:
+        async with connect(self.url, max_size=wire.MAX_FRAME, compression=None) as ws:
+            await ws.send(wire.encode({
+                "op": "hello", "v": wire.VERSION, "token": self.token, "name": self.name,
+                "rooms": [self.adapter.room], "resume": True,
+                "capabilities": sorted(self.adapter.capabilities),
+            }))  # fmt: skip
+            try:
+                welcome = wire.decode(await asyncio.wait_for(ws.recv(), 10))
+            except ConnectionClosed as exc:
+                if exc.rcvd is not None and exc.rcvd.code == wire.CLOSE_POLICY:
+                    raise TokenRefused(
+                        f"hub refused the token ({exc.rcvd.reason}): check LIVEMON_INGEST_TOKEN "
+                        "or --token"
+                    ) from None
+                raise
+            self.session = welcome.get("session")
+            self._ack(int(welcome.get("acked_seq", 0)))
+            if not self.buffer and self.next_seq <= self.acked:
+                self.next_seq = self.acked + 1  # a fresh process resumes the hub's numbering
+            self._ws = ws
+            try:
+                for _, _, frame in list(self.buffer):
+                    await ws.send(frame)
+                async for data in ws:
+                    await self._receive(ws, wire.decode(data))
+                    if self.ended and not self.buffer:
+                        return
+            finally:
+                self._ws = None
+
+    def _ack(self, seq: int) -> None:
+        self.acked = max(self.acked, seq)
+        while self.buffer and self.buffer[0][0] + self.buffer[0][1] - 1 <= self.acked:
+            self.unacked_events -= self.buffer.popleft()[1]
+        if self.unacked_events < MAX_UNACKED_EVENTS:
+            self._room_for_ack.set()
+
+    async def _receive(self, ws: ClientConnection, message: dict[str, Any]) -> None:
+        op = message["op"]
+        if op == "ack":
+            self._ack(int(message.get("seq", 0)))
+        elif op == "reject":
+            self.rejected.append((message.get("seq"), message.get("error")))
+            log.warning("hub rejected event seq %s: %s", message.get("seq"), message.get("error"))
+        elif op == "command":
+            asyncio.create_task(self._command(ws, message))
+
+    async def _command(self, ws: ClientConnection, message: dict[str, Any]) -> None:
+        try:
+            detail = await self.adapter.command(message.get("action"), message.get("args") or {})
+            result = {"ok": True, "detail": str(detail)}
+        except CommandRefused as exc:
+            result = {"ok": False, "detail": str(exc)}
+        with contextlib.suppress(ConnectionClosed):
+            await ws.send(wire.encode({"op": "result", "id": message.get("id"), **result}))
+
+    async def _produce(self) -> None:
+        async for batch in self.adapter.batches():
+            if not batch:
+                continue
+            await self._room_for_ack.wait()
+            seq = self.next_seq
+            frame = wire.encode_batch(seq, batch)
+            self.buffer.append((seq, len(batch), frame))
+            self.next_seq += len(batch)
+            self.unacked_events += len(batch)
+            if self.unacked_events >= MAX_UNACKED_EVENTS:
+                self._room_for_ack.clear()
+            ws = self._ws
+            if ws is not None:
+                with contextlib.suppress(ConnectionClosed):
+                    await ws.send(frame)
+        self.ended = True
+        # Wake the session loop so it can finish once the last ack arrives.
+        if not self.buffer and self._ws is not None:
+            await self._ws.close()

@@ -1,0 +1,1 @@
+"""Benchmarks behind ``livemon bench``: figures for the performance budget."""

@@ -1,0 +1,266 @@
+"""The ``livemon`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from livemon import config as config_mod, wire
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="a TOML file merged over config/livemon.toml")
+    p.add_argument("--set", action="append", default=[], metavar="NAME.key=value",
+                   help="override one setting, e.g. sim.seed=3 or guardrails.max_coupon_count=50")
+    p.add_argument("--record-dir", help="where sessions are recorded (default: hub.record_dir)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="livemon", description=(
+        "Real-time monitoring and control console for live-streaming e-commerce."))
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="hub + sim adapter + console in one process (the demo)")
+    _common(p)
+    p.add_argument("--port", type=int, default=None, help="hub port (default 8765, or a free one)")
+    p.add_argument("--scenario", help="sim scenario (steady, conversion_drop, ..., mixed)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--speed", help="sim speed: multiple of real time, or max")
+    p.add_argument("--room", default="room-1")
+
+    p = sub.add_parser("serve", help="run the hub")
+    _common(p)
+    p.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--adapter", action="append", default=[], metavar="NAME",
+                   help="run this adapter inside the hub (repeatable)")
+    p.add_argument("--room", default="room-1", help="room of the in-process adapters")
+
+    p = sub.add_parser("console", help="attach the console to a running hub")
+    p.add_argument("--url", default=f"ws://127.0.0.1:{wire.DEFAULT_PORT}")
+    p.add_argument("--token", required=True, help="a control token (or a watch token with --watch)")
+    p.add_argument("--watch", action="store_true", help="read-only (side screen)")
+
+    p = sub.add_parser("adapter", help="run one adapter as its own process, feeding a hub")
+    p.add_argument("name")
+    p.add_argument("--hub", default=f"ws://127.0.0.1:{wire.DEFAULT_PORT}")
+    p.add_argument("--token", default=None, help="ingest token (default: LIVEMON_INGEST_TOKEN)")
+    p.add_argument("--room", default="room-1")
+    p.add_argument("--config")
+    p.add_argument("--set", action="append", default=[], metavar="key=value")
+
+    sub.add_parser("adapters", help="list the adapter plugins found, with capabilities")
+
+    p = sub.add_parser("sessions", help="list the recorded sessions")
+    p.add_argument("--record-dir", default="recordings")
+
+    p = sub.add_parser("metrics", help="the metrics and their definitions")
+    p.add_argument("--list", action="store_true", required=True)
+
+    p = sub.add_parser("bench", help="benchmarks: ingest, detect")
+    p.add_argument("which", choices=["ingest", "detect"])
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``livemon`` script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return {
+            "run": cmd_run, "serve": cmd_serve, "console": cmd_console, "adapter": cmd_adapter,
+            "adapters": cmd_adapters, "sessions": cmd_sessions, "metrics": cmd_metrics,
+            "bench": cmd_bench,
+        }[args.command](args)  # fmt: skip
+    except (config_mod.ConfigError, ValueError) as exc:
+        print(f"livemon: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _adapter_classes() -> dict[str, Any]:
+    from livemon.adapters import discover
+
+    return discover()
+
+
+def _adapter_options(cfg: dict[str, Any], name: str, sets: list[str] = ()) -> dict[str, Any]:
+    options = dict(cfg.get("adapters", {}).get(name, {}))
+    for item in sets:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise ValueError(f"--set {item!r}: expected key=value, e.g. seed=3")
+        options[key.removeprefix(f"{name}.")] = value
+    return options
+
+
+def _make_adapter(name: str, room: str, options: dict[str, Any]):
+    classes = _adapter_classes()
+    if name not in classes:
+        raise ValueError(f"no adapter {name!r}; found: {', '.join(sorted(classes)) or 'none'}"
+                         " (see livemon adapters)")  # fmt: skip
+    return classes[name](room=room, **options)
+
+
+def _record_dir(args: argparse.Namespace, cfg: dict[str, Any]) -> Path:
+    return Path(args.record_dir or cfg["hub"].get("record_dir", "recordings"))
+
+
+def _print_access(hub) -> None:
+    print(f"livemon hub on {hub.url()}  session {hub.session}", file=sys.stderr)
+    for role, token in hub.tokens.items():
+        print(f"  {role:8s} token {token}   (path /{role})", file=sys.stderr)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """The embedded demo: hub, sim adapter and console in one process."""
+    from livemon.hub import Hub
+    from livemon.ui import create_app
+
+    sets = list(args.set)
+    for key in ("scenario", "seed", "speed"):
+        if getattr(args, key) is not None:
+            sets.append(f"sim.{key}={getattr(args, key)}")
+    cfg = config_mod.load(args.config, sets, adapters=("sim",))
+    adapter = _make_adapter("sim", args.room, _adapter_options(cfg, "sim"))
+
+    async def main() -> None:
+        hub = Hub(cfg, _record_dir(args, cfg))
+        port = args.port if args.port is not None else cfg["hub"]["port"]
+        try:
+            await hub.start("127.0.0.1", port)
+        except OSError:
+            await hub.start("127.0.0.1", 0)  # the default port is taken: any free one
+        feed = asyncio.create_task(hub.run_adapter(adapter))
+        try:
+            await create_app(hub.url(), hub.tokens["control"], role="control").run_async()
+        finally:
+            feed.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await feed
+            await hub.stop()
+        print(f"session {hub.session} recorded in {hub.record_dir}")
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the hub until interrupted, with any in-process adapters."""
+    from livemon.hub import Hub
+
+    cfg = config_mod.load(args.config, args.set, adapters=tuple(args.adapter))
+    adapters = [_make_adapter(n, args.room, _adapter_options(cfg, n)) for n in args.adapter]
+
+    async def main() -> None:
+        hub = Hub(cfg, _record_dir(args, cfg))
+        host = args.host or cfg["hub"].get("host", "127.0.0.1")
+        port = args.port if args.port is not None else cfg["hub"]["port"]
+        await hub.start(host, port)
+        _print_access(hub)
+        feeds = [asyncio.create_task(hub.run_adapter(a)) for a in adapters]
+        try:
+            await asyncio.Event().wait()
+        finally:
+            for feed in feeds:
+                feed.cancel()
+            await hub.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+    return 0
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    """Attach the console to a running hub."""
+    from livemon.ui import create_app
+
+    create_app(args.url, args.token, role="watch" if args.watch else "control").run()
+    return 0
+
+
+def cmd_adapter(args: argparse.Namespace) -> int:
+    """Run one adapter in this process, feeding the hub's /ingest."""
+    import os
+
+    from livemon.adapters.remote import RemoteRunner, TokenRefused
+
+    token = args.token or os.environ.get("LIVEMON_INGEST_TOKEN")
+    if not token:
+        raise ValueError("no ingest token: pass --token or set LIVEMON_INGEST_TOKEN "
+                         "(livemon serve prints it)")  # fmt: skip
+    cfg = config_mod.load(args.config)
+    adapter = _make_adapter(args.name, args.room, _adapter_options(cfg, args.name, args.set))
+    runner = RemoteRunner(adapter, args.hub, token)
+    try:
+        asyncio.run(runner.run())
+    except TokenRefused as exc:
+        print(f"livemon: {exc}", file=sys.stderr)
+        return 3
+    print(f"{args.name}: fed {runner.acked} events to session {runner.session}", file=sys.stderr)
+    return 0
+
+
+def cmd_adapters(args: argparse.Namespace) -> int:
+    """List the adapters found, their capabilities and options."""
+    from livemon.adapters import discover
+
+    found = discover()
+    for name, cls in sorted(found.items()):
+        caps = ", ".join(sorted(cls.capabilities)) or "none (read-only)"
+        print(f"{name:10s} {cls.description}\n{'':10s} capabilities: {caps}")
+        for key, opt in cls.options.items():
+            print(f"{'':12s}{key} = {opt.default!r}  {opt.help}")
+    for name, error in discover.errors.items():
+        print(f"{name:10s} failed to load: {error}")
+    return 0
+
+
+def cmd_sessions(args: argparse.Namespace) -> int:
+    """List recorded sessions, newest first."""
+    from livemon.record import Catalog
+
+    record_dir = Path(args.record_dir)
+    if not (record_dir / "catalog.db").exists():
+        print(f"no recordings in {record_dir} yet: livemon run records there")
+        return 0
+    rows = Catalog(record_dir).sessions()
+    print(f"{'session':18s} {'room':10s} {'frames':>8s} {'state':8s} path")
+    for r in rows:
+        state = "open" if r["ended_wall"] is None else "ended"
+        print(f"{r['session']:18s} {r['room']:10s} {r['frames'] or 0:8d} {state:8s} {r['path']}")
+    return 0
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    """Print each metric key with its definition."""
+    from livemon.engine.metrics import METRICS, PRODUCT_METRICS
+
+    for key, text in METRICS.items():
+        print(f"{key:14s} {text}")
+    print("\nper product:")
+    for key, text in PRODUCT_METRICS.items():
+        print(f"{key:14s} {text}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run a benchmark and print its figures."""
+    if args.which == "ingest":
+        from livemon.bench import ingest
+
+        return ingest.main(args.rest)
+    from livemon.bench import detect
+
+    return detect.main(args.rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
