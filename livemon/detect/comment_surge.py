@@ -1,0 +1,108 @@
+"""``CommentSurgeDetector``: comments per viewer far above their baseline."""
+
+from __future__ import annotations
+
+import math
+
+from livemon.detect.base import Detector
+
+
+class CommentSurgeDetector(Detector):
+    """Alarms when comments per viewer-minute over ``window_s`` reach ``factor`` x the baseline.
+
+    Counting per viewer keeps the ramp-up of a broadcast (more viewers, more
+    comments) from looking like a surge. The baseline is an EWMA (time
+    constant ``baseline_s``) of comments per viewer-second, frozen while
+    alarmed; the window is a ring of per-second counts, so each update is
+    O(1). It clears under ``clear_factor`` x the baseline. ``crit`` at twice
+    ``factor``.
+
+    Parameters
+    ----------
+    factor
+        Multiple of the baseline rate that raises the alarm.
+    clear_factor
+        Multiple under which it clears.
+    window_s
+        Length of the recent window, in seconds.
+    baseline_s
+        Time constant of the baseline, in seconds.
+    min_per_min
+        Comments per minute the window must also reach.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(3)
+    >>> detector = CommentSurgeDetector()
+    >>> for sec in range(1500):
+    ...     rate = 80 / 60 * (4 if sec >= 1200 else 1)  # comments/s at 1,000 viewers, then x4
+    ...     detector.update(sec, int(rng.poisson(rate)), 1000.0)
+    ...     if detector.alarm:
+    ...         break
+    >>> sec, detector.severity, detector.onset
+    (1222, 'warn', 1193.0)
+    >>> {k: round(v, 2) for k, v in detector.evidence.items()}
+    {'comments_per_min': 272.0, 'baseline_per_min': 87.46, 'ratio': 3.11}
+    """
+
+    def __init__(
+        self,
+        factor: float = 3.0,
+        clear_factor: float = 1.5,
+        window_s: int = 30,
+        baseline_s: float = 600.0,
+        min_per_min: float = 20.0,
+    ) -> None:
+        self.factor = factor
+        self.clear_factor = clear_factor
+        self.window_s = window_s
+        self.baseline_s = baseline_s
+        self.min_per_min = min_per_min
+        self._alpha = 1 - math.exp(-1 / baseline_s)
+        self._counts = [0] * window_s
+        self._exposure = [0.0] * window_s
+        self._sum = 0
+        self._exp_sum = 0.0
+        self._base = 0.0  # comments per viewer-second
+        self._seen = 0  # seconds learnt from
+
+    @property
+    def ratio(self) -> float:
+        """Comments per viewer in the window as a multiple of the baseline (0 before warm-up)."""
+        if self._seen < 2 * self.window_s or self._base <= 0 or self._exp_sum <= 0:
+            return 0.0
+        return self._sum / self._exp_sum / self._base
+
+    @property
+    def evidence(self) -> dict[str, float]:
+        per_min = self._sum * 60.0 / self.window_s
+        mean_viewers = self._exp_sum / self.window_s
+        return {"comments_per_min": per_min,
+                "baseline_per_min": self._base * mean_viewers * 60.0,
+                "ratio": self.ratio}  # fmt: skip
+
+    def update(self, sec: int, comments: int, viewer_s: float) -> None:
+        """Take closed second ``sec``: its comment count and its viewer-seconds."""
+        i = sec % self.window_s
+        self._sum += comments - self._counts[i]
+        self._exp_sum += viewer_s - self._exposure[i]
+        self._counts[i], self._exposure[i] = comments, viewer_s
+        ratio = self.ratio
+        per_min = self._sum * 60.0 / self.window_s
+        if self._alarm:
+            if ratio < self.clear_factor:
+                self._alarm = False
+            elif ratio >= 2 * self.factor:
+                self._severity = "crit"
+            return
+        if ratio >= self.factor and per_min >= self.min_per_min:
+            self._alarm = True
+            self._onset = float(sec - self.window_s + 1)
+            self._severity = "crit" if ratio >= 2 * self.factor else "warn"
+            return
+        if viewer_s > 0:
+            rate = comments / viewer_s
+            # A running mean at first, then exponential weights: no first-second luck.
+            self._seen += 1
+            self._base += max(self._alpha, 1 / self._seen) * (rate - self._base)

@@ -1,0 +1,316 @@
+"""Per-room wiring of the detectors onto ``RoomState``'s hooks, driving the alert lifecycle.
+
+``Monitor`` is the engine's ``on_new_room`` hook: it gives each room a
+``RoomMonitor``, which listens to closed seconds (conversion, viewers,
+comment surge, stream trouble, stock_low upkeep) and to events (stock_out,
+oversell and stock_low within the event's own time). Everything stays pure
+and on event time, except ``RoomMonitor.adapter``, which the hub calls with
+the wall clock (``adapter_down``).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from livemon import events as ev
+from livemon.detect.adapter_down import AdapterDownDetector
+from livemon.detect.comment_surge import CommentSurgeDetector
+from livemon.detect.conversion_drop import ConversionDropDetector
+from livemon.detect.lifecycle import AlertBook
+from livemon.detect.oversell import OversellDetector
+from livemon.detect.stock_low import StockLowDetector
+from livemon.detect.stock_out import StockOutDetector
+from livemon.detect.tech_issue import TechIssueDetector
+from livemon.detect.viewer_drop import ViewerDropDetector
+from livemon.engine.room import ProductState, RoomState
+from livemon.engine.tags import QUESTION_TAGS, TECH_TAGS
+
+# Stock alerts follow the stock itself: a restock resolves them at once.
+IMMEDIATE_KINDS = ("stock_out", "stock_low", "oversell", "adapter_down")
+SAMPLE_QUESTIONS = 3
+
+
+def _params(cfg: dict[str, Any], cls: type) -> dict[str, Any]:
+    """The entries of a config table that ``cls`` takes as hyper-parameters."""
+    import inspect
+
+    names = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    return {k: v for k, v in cfg.items() if k in names}
+
+
+def _rounded(evidence: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 3) for k, v in evidence.items()}
+
+
+class RoomMonitor:
+    """The detectors of one room and its ``AlertBook``."""
+
+    def __init__(self, state: RoomState, config: dict[str, Any] | None = None) -> None:
+        cfg = config or {}
+        self.state = state
+        life = cfg.get("lifecycle", {})
+        self.book = AlertBook(state.room, float(life.get("min_open_s", 30)),
+                              dict.fromkeys(IMMEDIATE_KINDS, 0.0))  # fmt: skip
+        conv = cfg.get("conversion_drop", {})
+        self.conversion = ConversionDropDetector(**_params(conv, ConversionDropDetector))
+        self.coupon = {"discount_cents": int(conv.get("coupon_discount_cents", 500)),
+                       "count": int(conv.get("coupon_count", 100))}  # fmt: skip
+        self.viewers = ViewerDropDetector(**_params(cfg.get("viewer_drop", {}), ViewerDropDetector))
+        surge = cfg.get("comment_surge", {})
+        self.surge = CommentSurgeDetector(**_params(surge, CommentSurgeDetector))
+        self.tech = TechIssueDetector(**_params(cfg.get("tech_issue", {}), TechIssueDetector))
+        self.adapter_down = AdapterDownDetector(
+            **_params(cfg.get("adapter_down", {}), AdapterDownDetector)
+        )
+        stock = cfg.get("stock", {})
+        self.stock_cfg = _params(stock, StockLowDetector)
+        self.restock_minutes = float(stock.get("restock_minutes", 10))
+        self.low: dict[str, StockLowDetector] = {}
+        self.out: dict[str, StockOutDetector] = {}
+        self.oversell: dict[str, OversellDetector] = {}
+        self.known_stock: dict[str, int | None] = {}  # stock before the next order
+        self._duplicates = 0
+        # Tagged comments wait for their second to close, then count in a window.
+        self._pending: dict[int, list[dict[str, Any]]] = {}
+        self._tag_window: deque[tuple[int, str]] = deque()
+        self._tag_counts: dict[str, int] = {}
+        self._questions: deque[str] = deque(maxlen=SAMPLE_QUESTIONS)
+        self._tag_span = int(surge.get("window_s", self.surge.window_s))
+        w = state.windows
+        self._w_orders, self._w_viewer_s = w["orders"], w["viewer_s"]
+        self._w_comments = w["comments"]
+        self._on_event = {ev.Comment: self._comment, ev.Order: self._order,
+                          ev.Stock: self._stock, ev.Product: self._stock}  # fmt: skip
+        state.second_listeners.append(self.second)
+        state.event_listeners.append(self.event)
+
+    # -- closed seconds -----------------------------------------------------
+
+    def second(self, state: RoomState, sec: int) -> None:
+        """Feed closed second ``sec`` to the per-second detectors and sync their alerts."""
+        orders = self._w_orders.at(sec)
+        viewer_s = self._w_viewer_s.at(sec)
+        ts = float(sec + 1)  # the alert uses data up to the end of this second
+        tagged = self._pending.pop(sec, None)
+        if tagged:
+            self._take_tags(sec, tagged)
+        if self._tag_window:
+            self._expire_tags(sec)
+        featured = state.products.get(state.featured) if state.featured else None
+        conv = self.conversion
+        if featured is not None and featured.stock == 0:
+            conv.skip()  # the stock-out explains the fall; stock_out is the alert for it
+        else:
+            conv.update(sec, orders, viewer_s)
+        self.viewers.update(sec, viewer_s)
+        self.surge.update(sec, self._w_comments.at(sec), viewer_s)
+        self.tech.update(sec)
+        active = self.book.active
+        if conv.alarm or ("conversion_drop", None) in active:
+            self._sync_conversion(ts)
+        if self.viewers.alarm or ("viewer_drop", None) in active:
+            self._sync("viewer_drop", self.viewers, ts, self._viewer_detail)
+        if self.surge.alarm or ("comment_surge", None) in active:
+            self._sync("comment_surge", self.surge, ts, self._surge_detail, self._surge_suggest)
+        if self.tech.alarm or ("tech_issue", None) in active:
+            self._sync("tech_issue", self.tech, ts, self._tech_detail, self._tech_suggest)
+        for sku in [s for kind, s in active if kind == "stock_low"]:
+            self._check_low(state, state.products[sku], ts, sec)
+
+    def _sync(self, kind: str, detector, ts: float, detail, suggest=None) -> None:
+        if detector.alarm:
+            advice = suggest() if suggest else None
+            self.book.update(kind, None, detector.severity, ts, detector.onset, detail(),
+                             _rounded(detector.evidence), advice)  # fmt: skip
+        else:
+            self.book.clear(kind, None, ts)
+
+    def _sync_conversion(self, ts: float) -> None:
+        conv = self.conversion
+        if not conv.alarm:
+            self.book.clear("conversion_drop", None, ts)
+            return
+        e = conv.evidence
+        detail = (
+            f"orders per 1k viewer-min {e['recent_per_1k_min']:.1f} vs baseline "
+            f"{e['baseline_per_1k_min']:.1f} ({-e['drop']:+.0%}): consider a coupon"
+        )
+        self.book.update("conversion_drop", None, conv.severity, ts, conv.onset, detail,
+                         _rounded(e), {"action": "coupon", "args": dict(self.coupon)})  # fmt: skip
+
+    def _viewer_detail(self) -> str:
+        e = self.viewers.evidence
+        return f"online {e['online']:.0f} is {e['drop']:.0%} below its baseline {e['baseline']:.0f}"
+
+    def _surge_detail(self) -> str:
+        e = self.surge.evidence
+        asked = ", ".join(f"{t} {n}" for t, n in self._tag_counts.items() if t in QUESTION_TAGS)
+        samples = " | ".join(self._questions)
+        return (f"comments {e['comments_per_min']:.0f}/min, {e['ratio']:.1f}x usual"
+                + (f"; questions: {asked}" if asked else "")
+                + (f" — {samples}" if samples else ""))  # fmt: skip
+
+    def _surge_suggest(self) -> dict[str, Any] | None:
+        p = self.state.products.get(self.state.featured) if self.state.featured else None
+        if p is None:
+            return None
+        text = f"{p.name}: {p.price_cents / 100:.2f} — tap the cart for the link"
+        return {"action": "pin", "args": {"text": text}}
+
+    def _tech_detail(self) -> str:
+        said = ", ".join(f"{t} {n}" for t, n in self._tag_counts.items() if t in TECH_TAGS)
+        return f"{self.tech.users} viewers report stream trouble ({said}): check the stream"
+
+    @staticmethod
+    def _tech_suggest() -> dict[str, Any]:
+        return {"action": "mark", "args": {"label": "stream trouble reported: check the stream"}}
+
+    def _take_tags(self, sec: int, tagged: list[dict[str, Any]]) -> None:
+        window, counts = self._tag_window, self._tag_counts
+        for comment in tagged:
+            question = False
+            for tag in comment["tags"]:
+                window.append((sec, tag))
+                counts[tag] = counts.get(tag, 0) + 1
+                if tag in TECH_TAGS:
+                    self.tech.add(sec, comment["user"])
+                else:
+                    question = True
+            if question:
+                self._questions.append(comment["text"][:60])
+
+    def _expire_tags(self, sec: int) -> None:
+        window, counts = self._tag_window, self._tag_counts
+        cutoff = sec - self._tag_span
+        while window and window[0][0] <= cutoff:
+            _, tag = window.popleft()
+            left = counts[tag] - 1
+            if left:
+                counts[tag] = left
+            else:
+                del counts[tag]
+
+    # -- events -------------------------------------------------------------
+
+    def event(self, state: RoomState, e: Any, sec: int) -> None:
+        """After each folded event: stock and order checks, tagged comments set aside."""
+        handler = self._on_event.get(type(e))
+        if handler is not None:
+            handler(state, e, sec)
+
+    def _comment(self, state: RoomState, e: ev.Comment, sec: int) -> None:
+        # The engine tagged it already; its entry is the newest one it queued.
+        comment = state.new_comments[-1]
+        if comment["tags"]:
+            self._pending.setdefault(sec, []).append(comment)
+
+    def _order(self, state: RoomState, e: ev.Order, sec: int) -> None:
+        if state.duplicate_orders != self._duplicates:
+            self._duplicates = state.duplicate_orders
+            return  # not counted, stock untouched
+        product = state.products[e.sku]
+        before = self.known_stock.get(e.sku)
+        detector = self.oversell.get(e.sku)
+        if before is not None and e.qty > before and product.listed:
+            if detector is None:
+                detector = self.oversell[e.sku] = OversellDetector()
+            detector.update(before, e.qty)
+            units = detector.evidence["oversold_units"]
+            self.book.update("oversell", e.sku, "crit", e.ts, e.ts,
+                             f"{product.name}: {units:.0f} units ordered beyond stock",
+                             _rounded(detector.evidence))  # fmt: skip
+        self._check_stock(state, product, e.ts)
+
+    def _stock(self, state: RoomState, e: ev.Stock | ev.Product, sec: int) -> None:
+        product = state.products[e.sku]
+        detector = self.oversell.get(e.sku)
+        if detector is not None and detector.alarm and (product.stock or 0) > 0:
+            detector.restocked()
+            self.book.clear("oversell", e.sku, e.ts)
+        self._check_stock(state, product, e.ts)
+
+    def _check_stock(self, state: RoomState, product: ProductState, ts: float) -> None:
+        sku, stock = product.sku, product.stock
+        self.known_stock[sku] = stock
+        if stock is None or not product.listed:
+            return
+        out = self.out.get(sku)
+        if out is None:
+            out = self.out[sku] = StockOutDetector()
+        out.update(stock, state.featured == sku)
+        if out.alarm:
+            self.book.update("stock_out", sku, out.severity, ts, ts, self._out_detail(product),
+                             _rounded(out.evidence), self._out_suggest(state, product))  # fmt: skip
+        elif ("stock_out", sku) in self.book.active:
+            self.book.clear("stock_out", sku, ts)
+        self._check_low(state, product, ts, state.newest_sec)
+
+    def _check_low(self, state: RoomState, product: ProductState, ts: float, now: int) -> None:
+        sku = product.sku
+        low = self.low.get(sku)
+        if low is None:
+            low = self.low[sku] = StockLowDetector(**self.stock_cfg)
+        rate = product.rate_1m(now)
+        low.update(product.stock or 0, rate)
+        if low.alarm:
+            eta = low.eta
+            detail = f"{product.name}: {product.stock} left" + (
+                f", ~{eta:.0f} s to stock-out" if eta is not None else "")  # fmt: skip
+            self.book.update("stock_low", sku, low.severity, ts, None, detail,
+                             _rounded(low.evidence), self._restock(product, rate))  # fmt: skip
+        elif ("stock_low", sku) in self.book.active:
+            self.book.clear("stock_low", sku, ts)
+
+    def _out_detail(self, product: ProductState) -> str:
+        featured = self.state.featured == product.sku
+        return f"{product.name} sold out" + (" while featured" if featured else "")
+
+    def _out_suggest(self, state: RoomState, product: ProductState) -> dict[str, Any] | None:
+        if state.featured != product.sku:
+            return self._restock(product, product.rate_1m(state.newest_sec))
+        # The best seller still in stock is the safest product to present next.
+        best = max(
+            (p for p in state.products.values()
+             if p.sku != product.sku and p.listed and (p.stock is None or p.stock > 0)),
+            key=lambda p: (p.sold, p.gmv_cents), default=None,
+        )  # fmt: skip
+        return None if best is None else {"action": "feature", "args": {"sku": best.sku}}
+
+    def _restock(self, product: ProductState, rate_per_min: float) -> dict[str, Any]:
+        add = max(10, round(rate_per_min * self.restock_minutes))
+        return {"action": "restock", "args": {"sku": product.sku, "add": add}}
+
+    # -- wall clock (hub only) ----------------------------------------------
+
+    def adapter(self, now: float, last_frame: float, connected: bool) -> None:
+        """``adapter_down`` on the wall clock: the hub calls this periodically for live rooms."""
+        d = self.adapter_down
+        d.update(now, last_frame, connected, bool(self.state.live))
+        if d.alarm:
+            e = d.evidence
+            how = "disconnected" if not connected else "silent"
+            self.book.update("adapter_down", None, d.severity, now, d.onset,
+                             f"adapter {how} for {e['silent_s']:.0f} s while live",
+                             _rounded(e))  # fmt: skip
+        elif ("adapter_down", None) in self.book.active:
+            self.book.clear("adapter_down", None, now)
+
+
+class Monitor:
+    """The engine's ``on_new_room`` hook: a ``RoomMonitor`` for every room, by name."""
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        self.config = config or {}
+        self.rooms: dict[str, RoomMonitor] = {}
+
+    def __call__(self, state: RoomState) -> None:
+        self.rooms[state.room] = RoomMonitor(state, self.config)
+
+    def drain(self) -> list[tuple[float, dict[str, Any]]]:
+        """Every room's queued alert changes, room by room in order."""
+        out: list[tuple[float, dict[str, Any]]] = []
+        for monitor in self.rooms.values():
+            if monitor.book.changes:
+                out += monitor.book.drain()
+        return out
