@@ -15,6 +15,7 @@ import msgpack
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from livemon import config
 from livemon.hub import Hub
@@ -177,6 +178,11 @@ class Raw:
         self.clients.append(client)
         return client
 
+    async def connect(self, path: str) -> Client:
+        """A connection that has sent nothing yet."""
+        ws = await connect(self.hub.url(path), max_size=None, compression=None)
+        return self._keep(Client(ws))
+
     async def open(self, path: str, hello: dict[str, Any]) -> Client:
         return self._keep(await open_client(self.hub, path, hello))
 
@@ -191,7 +197,8 @@ class Raw:
 
     async def close_all(self) -> None:
         for client in self.clients:
-            await client.ws.close()
+            if client.ws.state is not State.CLOSED:
+                await client.ws.close()
 
 
 @pytest.fixture
