@@ -23,6 +23,7 @@ from websockets.http11 import Request, Response
 
 from livemon import commands, config as config_mod, replay, wire
 from livemon.adapters.base import Adapter
+from livemon.detect import Monitor
 from livemon.engine import Engine
 from livemon.engine.targets import targets
 from livemon.hub.links import AdapterLink, LocalLink, RemoteLink
@@ -55,7 +56,14 @@ class Hub:
         self.role_of = {token: role for role, token in self.tokens.items()}
         self.record_dir = Path(record_dir)
 
-        self.engine = Engine()
+        # Detectors ride on the engine's room hooks: alerts are computed from
+        # events, so a resumed (replayed) session gets the same alerts.
+        self.monitor = Monitor(config.get("detect", {}))
+        self.engine = Engine(on_new_room=self.monitor)
+        self.alert_rows: list[dict[str, Any]] = []
+        self.last_frame: dict[str, float] = {}  # room -> wall time of its last frame
+        self.session: str | None = None
+        self._started_wall = time.time()
         self.held: dict[str, int] = {}  # adapter name -> highest seq taken
         self.durable: dict[str, int] = {}  # adapter name -> highest seq on disk
         self.hosts: dict[str, str] = {}
@@ -67,6 +75,7 @@ class Hub:
         self.dirty: set[str] = set()
         self.catalog = Catalog(self.record_dir)
         self.session = self._resume() or self._new_session_id()
+        self._drain_alerts(known=self._recorded_alerts())
         self.recorder = Recorder(self.record_dir, self.session, self.catalog)
         self._server: Server | None = None
         self._tasks: list[asyncio.Task] = []
@@ -179,6 +188,10 @@ class Hub:
                 state.newest_sec if state else None, state.clock if state else None,
             )  # fmt: skip
         self.dirty |= changed
+        now = time.time()
+        for r in rooms:
+            self.last_frame[r] = now
+        self._drain_alerts()
         return rejects
 
     async def run_adapter(self, adapter: Adapter, name: str | None = None) -> None:
@@ -206,6 +219,9 @@ class Hub:
         await asyncio.to_thread(Recorder.write, self.recorder.take())
         self.recorder.flush_catalog()
         self.durable.update(held)
+        self._check_adapters()
+        rows, self.alert_rows = self.alert_rows, []
+        self.catalog.add_alerts(rows)
         for ws, (name, acked) in list(self.acked.items()):
             seq = self.durable.get(name, 0)
             if seq > acked:
@@ -219,7 +235,8 @@ class Hub:
         """The full ``snapshot`` message of ``room``."""
         message = self.engine.snapshot(room)
         message["host"] = self.hosts.get(room)
-        message["alerts"] = []
+        monitor = self.monitor.rooms.get(room)
+        message["alerts"] = monitor.book.open_alerts() if monitor is not None else []
         message["targets"] = targets(self.engine.rooms[room], self.goals, self.duration_s)
         return message
 
@@ -239,6 +256,38 @@ class Hub:
                 cframe = wire.encode({"op": "comments", "room": room, "items": items})
                 for outbox in self.outboxes:
                     outbox.comment(cframe)
+
+    def _drain_alerts(self, known: set[tuple[str, str, str]] | None = None) -> None:
+        """Send every queued alert change to the consoles and keep it for the catalog.
+
+        While a session is being resumed nothing is sent; afterwards the
+        replayed changes the catalog already holds (``known``) are not kept twice.
+        """
+        if self.session is None:
+            return
+        for ts, alert in self.monitor.drain():
+            self.dirty.add(alert["room"])
+            if known is not None:
+                if (alert["id"], alert["state"], alert["severity"]) in known:
+                    continue
+            else:
+                self.send_all({"op": "alert", **alert})
+            self.alert_rows.append({"session": self.session, **alert, "ts": ts})
+
+    def _recorded_alerts(self) -> set[tuple[str, str, str]]:
+        rows = self.catalog.db.query(
+            "select id, state, severity from alerts where session = ?", [self.session]
+        )
+        return {(r["id"], r["state"], r["severity"]) for r in rows}
+
+    def _check_adapters(self) -> None:
+        """``adapter_down`` on the wall clock, for every live room (the only wall-time alert)."""
+        now = time.time()
+        for room, monitor in self.monitor.rooms.items():
+            if monitor.state.live or monitor.adapter_down.alarm:
+                last = self.last_frame.get(room, self._started_wall)
+                monitor.adapter(now, last, room in self.links)
+        self._drain_alerts()
 
     def send_all(self, message: dict[str, Any]) -> None:
         """Queue a message (an alert) for every console."""
@@ -425,5 +474,9 @@ class Hub:
         elif action == "mark":
             return {"ok": True, "detail": f"bookmark: {args['label']}"}
         elif action == "ack":
+            monitor, state = self.monitor.rooms.get(room), self.engine.rooms.get(room)
+            if monitor is not None and monitor.book.ack(args["alert_id"], state.clock):
+                self._drain_alerts()
+                return {"ok": True, "detail": f"acknowledged {args['alert_id']}"}
             return {"ok": False, "detail": f"no open alert {args['alert_id']!r} in room {room}"}
         return {"ok": True, "detail": ""}
