@@ -201,12 +201,18 @@ EVENTS = [
     product(1000, stock=50),
     ev.Viewers(room=R, ts=1000.0, online=80, total=900),
     *[like(1000 + k * 0.7, 1 + k % 3) for k in range(40)],
-    order(1003, "o1", qty=2), order(1005.5, "o2"), order(1002, "o3", qty=3),  # o3 late
+    order(1003, "o1", qty=2),
+    order(1005.5, "o2"),
+    order(1002, "o3", qty=3),  # o3 late
     order(1004, "o1"),  # duplicate
-    refund(1010, "o2"), order(1012, "o4", sku="B"), like(1001, 9),  # a like > 5 s late
+    refund(1010, "o2"),
+    order(1012, "o4", sku="B"),
+    like(1001, 9),  # a like > 5 s late
     *[order(1013 + k, f"x{k}", qty=1 + k % 2) for k in range(30)],
     ev.Viewers(room=R, ts=1030.0, online=120),
-    like(1080), refund(1081, "x3"), order(1079, "late"),
+    like(1080),
+    refund(1081, "x3"),
+    order(1079, "late"),
 ]
 
 

@@ -290,8 +290,9 @@ async def test_order_for_unknown_sku_is_counted_not_rejected(raw):
     shop = await raw.adapter("shop", (R,))
     product = {"type": "product", "room": R, "ts": float(T0), "sku": "A", "name": "Alpha",
                "price_cents": 1000, "stock": 5}  # fmt: skip
-    await shop.events(1, [product, order(1, "o1", qty=2), order(2, "o2", sku="ghost",
-                                                               qty=3, price_cents=250)])
+    await shop.events(
+        1, [product, order(1, "o1", qty=2), order(2, "o2", sku="ghost", qty=3, price_cents=250)]
+    )
     await shop.wait_ack(3)
     assert shop.rejects == {}
     snap = await raw.snapshot(R)
