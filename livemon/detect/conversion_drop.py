@@ -54,15 +54,15 @@ class ConversionDropDetector(Detector):
     ...     if detector.alarm:
     ...         break
     >>> sec, detector.severity, detector.onset
-    (1996, 'warn', 1758.0)
+    (2011, 'warn', 1758.0)
     >>> {k: round(v, 3) for k, v in detector.evidence.items()}
-    {'baseline_per_1k_min': 25.371, 'recent_per_1k_min': 16.999, 'drop': 0.33, 'llr': 6.033}
+    {'baseline_per_1k_min': 25.469, 'recent_per_1k_min': 16.773, 'drop': 0.341, 'llr': 7.048}
     """
 
     def __init__(
         self,
         drop: float = 0.4,
-        threshold: float = 6.0,
+        threshold: float = 7.0,
         crit_drop: float = 0.6,
         clear_threshold: float = 6.0,
         half_life_s: float = 900.0,
