@@ -128,6 +128,10 @@ def score(runs: list[dict[str, Any]], label: str, kind: str) -> dict[str, Any]:
     delays: list[float] = []
     found = missed = false = alerts_n = 0
     fa_steady, hours = 0, 0.0
+    # The peer's own windows are 10 minutes: give it 20 to find what it can.
+    horizon = HORIZON_S.get(kind, 60)
+    if label == "peer":
+        horizon = max(horizon, 1200)
     for run in runs:
         alerts = [a for a in (run["peer"] if label == "peer" else run["alerts"][label])
                   if a[0] == kind]  # fmt: skip
@@ -144,7 +148,7 @@ def score(runs: list[dict[str, Any]], label: str, kind: str) -> dict[str, Any]:
                 for j, (_, s, since) in enumerate(alerts)
                 if j not in used
                 and (sku is None or s == sku)
-                and ts - 1e-6 <= since <= ts + HORIZON_S[kind]
+                and ts - 1e-6 <= since <= ts + horizon
             ]
             if hits:
                 used.add(hits[0])

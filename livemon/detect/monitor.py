@@ -239,10 +239,11 @@ class RoomMonitor:
         if out is None:
             out = self.out[sku] = StockOutDetector()
         out.update(stock, state.featured == sku)
-        if out.alarm:
+        active = self.book.active.get(("stock_out", sku))
+        if out.alarm and (active is None or active["severity"] != out.severity):
             self.book.update("stock_out", sku, out.severity, ts, ts, self._out_detail(product),
                              _rounded(out.evidence), self._out_suggest(state, product))  # fmt: skip
-        elif ("stock_out", sku) in self.book.active:
+        elif not out.alarm and active is not None:
             self.book.clear("stock_out", sku, ts)
         self._check_low(state, product, ts, state.newest_sec)
 
@@ -253,13 +254,15 @@ class RoomMonitor:
             low = self.low[sku] = StockLowDetector(**self.stock_cfg)
         rate = product.rate_1m(now)
         low.update(product.stock or 0, rate)
-        if low.alarm:
+        active = self.book.active.get(("stock_low", sku))
+        if low.alarm and (active is None or active["severity"] != low.severity):
+            # Only openings and escalations build a message: orders are frequent.
             eta = low.eta
             detail = f"{product.name}: {product.stock} left" + (
                 f", ~{eta:.0f} s to stock-out" if eta is not None else "")  # fmt: skip
             self.book.update("stock_low", sku, low.severity, ts, None, detail,
                              _rounded(low.evidence), self._restock(product, rate))  # fmt: skip
-        elif ("stock_low", sku) in self.book.active:
+        elif not low.alarm and active is not None:
             self.book.clear("stock_low", sku, ts)
 
     def _out_detail(self, product: ProductState) -> str:
