@@ -1,0 +1,149 @@
+"""``livemon bench ingest``: events per second through a real websocket into the hub.
+
+The hub runs as its own process (``livemon serve``, recording to a scratch
+dir), so the sender and the hub each have a core. The events are a sim
+session's (its real mix of comments, likes, viewers, orders); they are
+encoded before the clock starts. A run ends when the hub has acked the last
+seq, that is when everything is folded and fsynced. The decode-only rate of
+the very same frames is measured in the same run, as the ceiling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from websockets.asyncio.client import connect
+
+from livemon import wire
+from livemon.engine import Engine
+
+TOKENS = {"LIVEMON_INGEST_TOKEN": "bench-i", "LIVEMON_WATCH_TOKEN": "bench-w",
+          "LIVEMON_CONTROL_TOKEN": "bench-c"}  # fmt: skip
+
+
+def sim_events(count: int, viewers: int = 200_000) -> list[dict]:
+    """``count`` events of a large simulated room, in order, with unique order ids."""
+    from plugins.sim.room import SimRoom
+
+    room = SimRoom(scenario="steady", seed=11, room="bench", viewers=viewers, duration=86_400)
+    out: list[dict] = []
+    while len(out) < count and not room.done:
+        out.extend(room.step())
+    return out[:count]
+
+
+def frames_of(events: list[dict], batch: int) -> list[bytes]:
+    """The events as ``events`` frames of ``batch`` events, seq from 1."""
+    return [wire.encode_batch(i + 1, events[i : i + batch]) for i in range(0, len(events), batch)]
+
+
+def decode_rate(frames: list[bytes], events: int) -> float:
+    """Events per second decoding ``frames`` alone (typed, validated)."""
+    t0 = time.perf_counter()
+    for frame in frames:
+        wire.decode_batch(frame)
+    return events / (time.perf_counter() - t0)
+
+
+def fold_rate(frames: list[bytes], events: int) -> float:
+    """Events per second decoding and folding ``frames`` in-process (no socket, no disk)."""
+    engine = Engine()
+    t0 = time.perf_counter()
+    for frame in frames:
+        engine.apply(wire.decode_batch(frame)[1])
+    return events / (time.perf_counter() - t0)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def _feed(port: int, frames: list[bytes], events: int, name: str) -> float:
+    """Send every frame to a fresh adapter name; seconds until the last seq is acked."""
+    for _ in range(200):
+        try:
+            ws = await connect(f"ws://127.0.0.1:{port}/ingest", max_size=wire.MAX_FRAME,
+                               compression=None)  # fmt: skip
+            break
+        except OSError:
+            await asyncio.sleep(0.05)
+    else:
+        raise RuntimeError("the hub did not start")
+    async with ws:
+        await ws.send(wire.encode({"op": "hello", "v": 1, "token": TOKENS["LIVEMON_INGEST_TOKEN"],
+                                   "name": name, "rooms": ["bench"]}))  # fmt: skip
+        welcome = wire.decode(await ws.recv())
+        assert welcome["op"] == "welcome", welcome
+        done = asyncio.Event()
+
+        async def read_acks() -> None:
+            async for data in ws:
+                message = wire.decode(data)
+                if message["op"] == "ack" and message["seq"] >= events:
+                    done.set()
+                    return
+                if message["op"] == "reject":
+                    raise RuntimeError(f"bench event rejected: {message}")
+
+        reader = asyncio.create_task(read_acks())
+        t0 = time.perf_counter()
+        for frame in frames:
+            await ws.send(frame)
+        await done.wait()
+        elapsed = time.perf_counter() - t0
+        await reader
+    return elapsed
+
+
+def main(argv: list[str]) -> int:
+    """Run the benchmark and print its figures; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="livemon bench ingest", description=__doc__)
+    parser.add_argument("--events", type=int, default=1_000_000, help="events sent in batches")
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--unbatched", type=int, default=100_000,
+                        help="events sent one per frame")  # fmt: skip
+    args = parser.parse_args(argv)
+
+    print(f"making {args.events:,} sim events ...", file=sys.stderr)
+    events = sim_events(max(args.events, args.unbatched))
+    mix = Counter(e["type"] for e in events[: args.events])
+    print("mix: " + ", ".join(f"{k} {v / args.events:.0%}" for k, v in mix.most_common()))
+    runs = [("batches of %d" % args.batch, frames_of(events[: args.events], args.batch),
+             args.events),
+            ("unbatched (1 per frame)", frames_of(events[: args.unbatched], 1), args.unbatched)]
+
+    with tempfile.TemporaryDirectory(prefix="livemon-bench-") as scratch:
+        port = _free_port()
+        hub = subprocess.Popen(
+            [sys.executable, "-m", "livemon.cli", "serve", "--port", str(port),
+             "--record-dir", str(Path(scratch) / "rec")],
+            env={**os.environ, **TOKENS}, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            print(f"{'run':26s} {'events':>10s} {'hub ev/s':>12s} {'decode ev/s':>12s} "
+                  f"{'ratio':>6s} {'fold ev/s':>12s}")  # fmt: skip
+            for i, (label, frames, count) in enumerate(runs):
+                print(f"  {label}: sending {len(frames):,} frames ...", file=sys.stderr)
+                elapsed = asyncio.run(_feed(port, frames, count, f"bench-{i}"))
+                rate = count / elapsed
+                decode = decode_rate(frames, count)
+                fold = fold_rate(frames, count)
+                print(f"{label:26s} {count:10,d} {rate:12,.0f} {decode:12,.0f} "
+                      f"{rate / decode:6.2f} {fold:12,.0f}")  # fmt: skip
+        finally:
+            hub.terminate()
+            hub.wait(10)
+    print("hub ev/s: websocket -> validate -> engine -> recorder, until the last seq is acked "
+          "(fsynced); decode: the same frames, decode only; fold: decode + engine in-process")
+    return 0
