@@ -1,7 +1,8 @@
 """`ConsoleState`: what the console remembers per room between messages (no Textual).
 
 The hub sends whole snapshots, so the only state kept here is what a snapshot
-does not carry: the recent history of curves and the recent comments.
+does not carry: the recent history of curves, the recent comments, and the
+alerts with their latest state (resolved ones are not in snapshots).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 HISTORY_SECONDS = 300
 COMMENTS_KEPT = 500
+RESOLVED_KEPT = 5  # resolved alerts still listed (greyed, below the active ones)
 
 
 class Series:
@@ -55,15 +57,79 @@ class RoomView:
     online: Series = field(default_factory=Series)
     gmv_1m: Series = field(default_factory=Series)
     comments: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=COMMENTS_KEPT))
+    alerts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Since the connection (re)opened: has a snapshot's alert list been taken as the
+    # whole truth yet, and which alerts did `alert` messages change (those win).
+    alerts_synced: bool = False
+    alerts_touched: set[str] = field(default_factory=set)
 
     def apply_snapshot(self, snapshot: dict[str, Any]) -> None:
-        """Keep the newest snapshot and extend the curves."""
+        """Keep the newest snapshot, extend the curves and take in its alert list."""
         self.snapshot = snapshot
         metrics = snapshot.get("metrics") or {}
         ts = snapshot.get("ts")
         if ts is not None:
             self.online.add(ts, metrics.get("online"))
             self.gmv_1m.add(ts, metrics.get("gmv_1m_cents"))
+        if "alerts" in snapshot:
+            self.sync_alerts(snapshot["alerts"] or [])
+
+    def apply_alert(self, alert: dict[str, Any]) -> dict[str, Any] | None:
+        """Keep the newest state of an alert from an `alert` message; return its previous one."""
+        alert_id = str(alert.get("id"))
+        previous = self.alerts.get(alert_id)
+        self.alerts[alert_id] = alert
+        self.alerts_touched.add(alert_id)
+        self._prune_resolved()
+        return previous
+
+    def sync_alerts(self, listed: list[dict[str, Any]]) -> None:
+        """Take in a snapshot's open and acked alerts.
+
+        Snapshots can be older than `alert` messages already received (the hub
+        sends alerts ahead of snapshots), so a snapshot only adds alerts not
+        seen yet. The first snapshot after a (re)connect is also the truth for
+        the alerts no message has touched since: they take its state, and an
+        active one it no longer lists was resolved while the console was away.
+
+        >>> view = RoomView("r")
+        >>> view.apply_alert({"id": "a", "state": "open", "since": 1.0}) is None
+        True
+        >>> view.sync_alerts([{"id": "a", "state": "open", "since": 1.0},
+        ...                   {"id": "b", "state": "acked", "since": 2.0}])
+        >>> [(a["id"], a["state"]) for a in view.ordered_alerts()]
+        [('b', 'acked'), ('a', 'open')]
+        >>> view.alerts_synced, view.alerts_touched = False, set()  # reconnected
+        >>> view.sync_alerts([{"id": "a", "state": "acked", "since": 1.0}])
+        >>> [(a["id"], a["state"]) for a in view.ordered_alerts()]
+        [('a', 'acked'), ('b', 'resolved')]
+        """
+        by_id = {str(a.get("id")): a for a in listed}
+        if not self.alerts_synced:
+            self.alerts_synced = True
+            for alert_id, alert in list(self.alerts.items()):
+                if alert_id in self.alerts_touched:
+                    continue
+                if alert_id in by_id:
+                    self.alerts[alert_id] = by_id[alert_id]
+                elif alert.get("state") != "resolved":
+                    self.alerts[alert_id] = {**alert, "state": "resolved"}
+        for alert_id, alert in by_id.items():
+            self.alerts.setdefault(alert_id, alert)
+        self._prune_resolved()
+
+    def ordered_alerts(self) -> list[dict[str, Any]]:
+        """Open and acked alerts newest first (by `since`), then the resolved ones likewise."""
+
+        def key(alert: dict[str, Any]) -> tuple[bool, float]:
+            return alert.get("state") == "resolved", -float(alert.get("since") or 0)
+
+        return sorted(self.alerts.values(), key=key)
+
+    def _prune_resolved(self) -> None:
+        resolved = [a for a in self.ordered_alerts() if a.get("state") == "resolved"]
+        for alert in resolved[RESOLVED_KEPT:]:
+            del self.alerts[str(alert.get("id"))]
 
 
 @dataclass
@@ -86,6 +152,17 @@ class ConsoleState:
         if self.current is None:
             self.current = view.room
         return view
+
+    def on_alert(self, alert: dict[str, Any]) -> tuple[RoomView, dict[str, Any] | None]:
+        """Store an alert change in its room; return the room and the alert's previous state."""
+        view = self.room(str(alert.get("room")))
+        return view, view.apply_alert(alert)
+
+    def connection_opened(self) -> None:
+        """A new hub connection: each room's next snapshot is the truth about its alerts."""
+        for view in self.rooms.values():
+            view.alerts_synced = False
+            view.alerts_touched.clear()
 
     def cycle(self, step: int) -> str | None:
         """Move the current room `step` places along the known rooms; return the new one."""
