@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from livemon import config as config_mod, wire
+from livemon import config as config_mod
+from livemon import wire
 
 
 def _common(p: argparse.ArgumentParser) -> None:

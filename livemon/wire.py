@@ -92,7 +92,7 @@ def decode_batch(data: bytes | str) -> tuple[int, list[Event | EventError], bool
             pass
         else:
             if len(batch.events) > MAX_BATCH:
-                raise ProtocolError(CLOSE_TOO_BIG, f"batch of {len(batch.events)} events: max 10000")
+                raise ProtocolError(CLOSE_TOO_BIG, f"batch of {len(batch.events)}: max 10000")
             return batch.seq, batch.events, True  # type: ignore[return-value]
     message = decode(data)
     if message["op"] != "events":

@@ -119,7 +119,7 @@ def main(argv: list[str]) -> int:
     events = sim_events(max(args.events, args.unbatched))
     mix = Counter(e["type"] for e in events[: args.events])
     print("mix: " + ", ".join(f"{k} {v / args.events:.0%}" for k, v in mix.most_common()))
-    runs = [("batches of %d" % args.batch, frames_of(events[: args.events], args.batch),
+    runs = [(f"batches of {args.batch}", frames_of(events[: args.events], args.batch),
              args.events),
             ("unbatched (1 per frame)", frames_of(events[: args.unbatched], 1), args.unbatched)]
 

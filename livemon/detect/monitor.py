@@ -80,10 +80,12 @@ class RoomMonitor:
         w = state.windows
         self._w_orders, self._w_viewer_s = w["orders"], w["viewer_s"]
         self._w_comments = w["comments"]
-        self._on_event = {ev.Comment: self._comment, ev.Order: self._order,
-                          ev.Stock: self._stock, ev.Product: self._stock}  # fmt: skip
+        self._on_event = {ev.Order: self._order, ev.Stock: self._stock,
+                          ev.Product: self._stock}  # fmt: skip
         state.second_listeners.append(self.second)
-        state.event_listeners.append(self.event)
+        for kind, listener in self._on_event.items():
+            state.on_event(kind, listener)
+        state.comment_listeners.append(self._tagged)
 
     # -- closed seconds -----------------------------------------------------
 
@@ -193,17 +195,10 @@ class RoomMonitor:
 
     # -- events -------------------------------------------------------------
 
-    def event(self, state: RoomState, e: Any, sec: int) -> None:
-        """After each folded event: stock and order checks, tagged comments set aside."""
-        handler = self._on_event.get(type(e))
-        if handler is not None:
-            handler(state, e, sec)
-
-    def _comment(self, state: RoomState, e: ev.Comment, sec: int) -> None:
-        # The engine tagged it already; its entry is the newest one it queued.
-        comment = state.new_comments[-1]
-        if comment["tags"]:
-            self._pending.setdefault(sec, []).append(comment)
+    def _tagged(self, state: RoomState, comment: dict[str, Any], sec: int) -> None:
+        # Tagged comments wait for their second to close (the engine tags
+        # them before that), so batching does not change the outcome.
+        self._pending.setdefault(sec, []).append(comment)
 
     def _order(self, state: RoomState, e: ev.Order, sec: int) -> None:
         if state.duplicate_orders != self._duplicates:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from livemon.engine.room import RoomState
+from livemon.engine.room import LATENESS_S, RoomState
 from livemon.events import Event, EventError
 
 
@@ -39,22 +39,30 @@ class Engine:
         changed: set[str] = set()
         rejected: list[tuple[int, str]] = []
         last_name = None
-        state: RoomState | None = None
-        n = 0
-        for n, e in enumerate(events, 1):  # noqa: B007 - n counts the events
+        state: RoomState = None  # type: ignore[assignment]
+        index = -1
+        for index, e in enumerate(events):
             if e.room != last_name:
                 last_name = e.room
                 state = rooms.get(last_name) or self.room(last_name)
                 changed.add(last_name)
-            sec = state.place(e.ts)  # type: ignore[union-attr]
+            # RoomState.place, inlined: this loop runs once per event.
+            ts = e.ts
+            clock = state.clock
+            if ts > clock:
+                state._advance(ts)
+                sec = state.newest_sec
+            elif ts >= clock - LATENESS_S:
+                sec = int(ts)
+            else:
+                sec = state.newest_sec
             try:
-                state.handlers[type(e)](e, sec)  # type: ignore[union-attr]
+                state.handlers[type(e)](e, sec)
             except EventError as exc:
-                rejected.append((n - 1, str(exc)))
-                continue
-            for listener in state.event_listeners:  # type: ignore[union-attr]
-                listener(state, e, sec)
-        self.events_applied += n
+                rejected.append((index, str(exc)))
+        for name in changed:
+            rooms[name].tag_comments()
+        self.events_applied += index + 1
         return changed, rejected
 
     def snapshot(self, name: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from livemon import events as ev
-from livemon.engine.tags import tag_comment
+from livemon.engine.tags import tag_batch
 from livemon.engine.window import Rolling
 from livemon.events import EventError
 
@@ -45,8 +45,11 @@ class ProductState:
 # A closed-second listener: called once per second of event time that can no
 # longer receive events, in order, with the room and that second.
 SecondListener = Callable[["RoomState", int], None]
-# An event listener: called after the event changed the room.
+# An event listener: called after an event of its type changed the room.
 EventListener = Callable[["RoomState", Any, int], None]
+# A tagged-comment listener: called with the comment as sent to consoles and its second.
+CommentListener = Callable[["RoomState", dict[str, Any], int], None]
+NO_TAGS: tuple[str, ...] = ()
 
 
 class RoomState:
@@ -89,9 +92,11 @@ class RoomState:
         self._w_enters, self._w_comments, self._w_likes = w["enters"], w["comments"], w["likes"]
         self._w_orders, self._w_units, self._w_gmv = w["orders"], w["units"], w["gmv"]
         self._w_questions = w["questions"]
-        self.new_comments: list[dict[str, Any]] = []
+        # (comment, tags) folded since the hub last took them; tags come in bulk.
+        self.new_comments: list[tuple[ev.Comment, Any]] = []
+        self._untagged: list[tuple[ev.Comment, int]] = []
         self.second_listeners: list[SecondListener] = []
-        self.event_listeners: list[EventListener] = []
+        self.comment_listeners: list[CommentListener] = []
         self.handlers: dict[type, Callable[[Any, int], None]] = {
             ev.Viewers: self._viewers, ev.Enter: self._enter, ev.Comment: self._comment,
             ev.Like: self._like, ev.Gift: self._gift, ev.Follow: self._follow,
@@ -99,6 +104,20 @@ class RoomState:
             ev.Refund: self._refund, ev.Product: self._product, ev.Stock: self._stock,
             ev.Featured: self._featured, ev.Coupon: self._coupon, ev.Live: self._live,
         }  # fmt: skip
+
+    def on_event(self, kind: type, listener: EventListener) -> None:
+        """Call ``listener(room, event, second)`` after each folded event of type ``kind``.
+
+        The listener is composed into the type's handler, so event types
+        nobody listens to cost nothing extra.
+        """
+        inner = self.handlers[kind]
+
+        def handle(e: Any, sec: int) -> None:
+            inner(e, sec)
+            listener(self, e, sec)
+
+        self.handlers[kind] = handle
 
     # -- time -------------------------------------------------------------
 
@@ -130,6 +149,8 @@ class RoomState:
         self.newest_sec = sec
         last_closable = int(ts - LATENESS_S) - 1
         if last_closable > self.closed_sec:  # type: ignore[operator]
+            if self._untagged:
+                self.tag_comments()  # a closing second must see its comments' tags
             first = max(self.closed_sec + 1, sec - WINDOW_S + 1)  # type: ignore[operator]
             self.closed_sec = last_closable
             for s in range(first, last_closable + 1):
@@ -151,11 +172,43 @@ class RoomState:
 
     def _comment(self, e: ev.Comment, sec: int) -> None:
         self.comments += 1
-        self._w_comments.add(sec, 1)
-        tags = tag_comment(e.text)
-        if tags:
-            self._w_questions.add(sec, 1)
-        self.new_comments.append({"ts": e.ts, "user": e.user, "text": e.text, "tags": tags})
+        w = self._w_comments
+        w.buckets[sec % WINDOW_S] += 1
+        w.total += 1
+        self._untagged.append((e, sec))
+
+    def tag_comments(self) -> None:
+        """Tag the comments folded since the last call, in one pass.
+
+        Tagged comments count in the ``questions`` window and go to the
+        comment listeners; every comment joins ``new_comments``. The engine
+        calls this at the end of each batch and before any second closes, so
+        the outcome does not depend on batching.
+        """
+        pending, self._untagged = self._untagged, []
+        found = tag_batch([e.text for e, _ in pending])
+        out = self.new_comments
+        if not found:
+            out.extend((e, NO_TAGS) for e, _ in pending)
+            return
+        for i, (e, sec) in enumerate(pending):
+            tags = found.get(i)
+            if tags is None:
+                out.append((e, NO_TAGS))
+                continue
+            out.append((e, tags))
+            self._w_questions.add_inside(sec, 1)
+            comment = {"ts": e.ts, "user": e.user, "text": e.text, "tags": tags}
+            for listener in self.comment_listeners:
+                listener(self, comment, sec)
+
+    def take_comments(self, newest: int) -> list[dict[str, Any]]:
+        """The newest ``newest`` comments since the last call, as PROTOCOL.md items."""
+        if self._untagged:
+            self.tag_comments()
+        taken, self.new_comments = self.new_comments, []
+        return [{"ts": e.ts, "user": e.user, "text": e.text, "tags": list(tags)}
+                for e, tags in taken[max(0, len(taken) - newest):]]  # fmt: skip
 
     def _like(self, e: ev.Like, sec: int) -> None:
         self.likes += e.n
@@ -210,14 +263,14 @@ class RoomState:
         self.gmv_cents -= amount
         self.refunds += 1
         # Windows: the order leaves the second it was counted in, if still in view.
-        self._w_orders.take_back(order_sec, 1)
-        self._w_units.take_back(order_sec, qty)
-        self._w_gmv.take_back(order_sec, amount)
+        self._w_orders.add_inside(order_sec, -1)
+        self._w_units.add_inside(order_sec, -qty)
+        self._w_gmv.add_inside(order_sec, -amount)
         product = self.products[sku]
         product.sold -= qty
         product.gmv_cents -= amount
         product.units_1m.advance(self.newest_sec)  # type: ignore[arg-type]
-        product.units_1m.take_back(order_sec, qty)
+        product.units_1m.add_inside(order_sec, -qty)
 
     def _product(self, e: ev.Product, sec: int) -> None:
         product = self._product_for(e.sku)

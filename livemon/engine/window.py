@@ -48,12 +48,12 @@ class Rolling:
         self.buckets[sec % self.span] += value
         self.total += value
 
-    def take_back(self, sec: int, value: int) -> None:
-        """Remove ``value`` from second ``sec`` if that second is still in the window."""
+    def add_inside(self, sec: int, value: int) -> None:
+        """Count ``value`` in second ``sec`` only if that second is still in the window."""
         newest = self.newest
         if newest is not None and newest - self.span < sec <= newest:
-            self.buckets[sec % self.span] -= value
-            self.total -= value
+            self.buckets[sec % self.span] += value
+            self.total += value
 
     def at(self, sec: int) -> int:
         """The value of second ``sec`` (0 outside the window)."""

@@ -21,7 +21,8 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from livemon import commands, config as config_mod, replay, wire
+from livemon import commands, replay, wire
+from livemon import config as config_mod
 from livemon.adapters.base import Adapter
 from livemon.detect import Monitor
 from livemon.engine import Engine
@@ -106,7 +107,7 @@ class Hub:
                 self.held[name] = max(self.held.get(name, 0), seq)
             state = self.engine.rooms.get(row["room"])
             if state is not None:
-                state.new_comments.clear()
+                state.take_comments(0)
         self.durable = dict(self.held)
         log.info("resumed session %s: %s", session, self.held)
         return session
@@ -245,15 +246,14 @@ class Hub:
         dirty, self.dirty = self.dirty, set()
         for room in dirty:
             state = self.engine.rooms[room]
-            comments, state.new_comments = state.new_comments, []
+            comments = state.take_comments(COMMENTS_PER_FRAME)
             if not self.outboxes:
                 continue
             frame = wire.encode(self.snapshot(room))
             for outbox in self.outboxes:
                 outbox.snapshot(room, frame)
             if comments:
-                items = comments[-COMMENTS_PER_FRAME:]
-                cframe = wire.encode({"op": "comments", "room": room, "items": items})
+                cframe = wire.encode({"op": "comments", "room": room, "items": comments})
                 for outbox in self.outboxes:
                     outbox.comment(cframe)
 

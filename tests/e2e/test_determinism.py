@@ -30,7 +30,7 @@ async def _record(record_dir: Path, remote: bool) -> tuple[bytes, dict]:
 
 
 async def test_same_seed_gives_byte_identical_recordings(tmp_path: Path) -> None:
-    """Two embedded runs of one scenario and seed write identical logs and end on identical metrics."""
+    """Two embedded runs of one scenario and seed write identical logs and end on equal metrics."""
     first, m1 = await _record(tmp_path / "a", remote=False)
     second, m2 = await _record(tmp_path / "b", remote=False)
     assert len(first) > 10_000
@@ -40,7 +40,7 @@ async def test_same_seed_gives_byte_identical_recordings(tmp_path: Path) -> None
 
 
 async def test_remote_adapter_records_what_the_embedded_one_does(tmp_path: Path) -> None:
-    """The same adapter fed over a real /ingest websocket gives the embedded run's log and metrics."""
+    """The same adapter fed over a real /ingest websocket records what the embedded run does."""
     embedded, m1 = await _record(tmp_path / "a", remote=False)
     remote, m2 = await _record(tmp_path / "b", remote=True)
     assert remote == embedded
