@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 from textual.app import App
 from textual.binding import Binding
-from textual.widgets import Static
 
 from livemon.ui.client import (
     ConnectionState,
@@ -56,8 +55,9 @@ class LivemonApp(App[None]):
     ]
     # Kept in the help screen only: descriptions of keys defined by Textual widgets.
     EXTRA_KEYS = [
-        ("↑ / ↓", "select a product row"),
-        ("tab", "move focus (forms: next field)"),
+        ("↑ / ↓", "select a product or alert row"),
+        ("enter", "on an alert: its suggested action (asks first: y / enter send, n / esc not)"),
+        ("tab", "move focus: products, alerts (forms: next field)"),
         ("enter", "submit a form"),
         ("escape", "close a form or this help"),
         ("ctrl+p", "command palette"),
@@ -84,7 +84,6 @@ class LivemonApp(App[None]):
         self.dashboard = DashboardScreen(self.url, role)
         self.stage = StageScreen()
         self.pending: dict[str, str] = {}
-        self.alerts: dict[str, dict[str, Any]] = {}
 
     def get_default_screen(self) -> DashboardScreen:
         return self.dashboard
@@ -112,6 +111,8 @@ class LivemonApp(App[None]):
     def on_connection_changed(self, message: ConnectionChanged) -> None:
         state = message.state
         self.dashboard.set_status(state=state)
+        if state.status == "live":
+            self.state.connection_opened()
         if state.status == "refused":
             self.notify(state.detail, title="hub refused the console", severity="error", timeout=30)
         elif state.status == "lost" and self.pending:
@@ -147,30 +148,21 @@ class LivemonApp(App[None]):
         self.on_alert(message.data)
 
     def on_alert(self, msg: dict[str, Any]) -> None:
-        """Hook for every alert state change; the alert panel (alert_panel.py) plugs in here.
-
-        Until then: keep the latest state of each alert, list the open ones in
-        the `#alerts` placeholder and notify when one opens or escalates to crit.
+        """Keep an alert's new state in its room, redraw the alert panel if the room is shown,
+        and notify once when the alert opens or escalates (never for an ack or a resolve).
         """
-        alert_id = str(msg.get("id"))
-        previous = self.alerts.get(alert_id)
-        self.alerts[alert_id] = msg
+        view, previous = self.state.on_alert(msg)
         is_open = msg.get("state") == "open"
         if is_open and (previous is None or previous.get("severity") != msg.get("severity")):
+            where = "" if view.room == self.state.current else f" in {view.room}"
             self.notify(
                 str(msg.get("detail") or msg.get("kind")),
-                title=f"{msg.get('severity', 'warn')}: {msg.get('kind')}",
+                title=f"{msg.get('severity', 'warn')}: {msg.get('kind')}{where}",
                 severity="error" if msg.get("severity") == "crit" else "warning",
+                timeout=15 if msg.get("severity") == "crit" else 8,
             )
-        open_alerts = [a for a in self.alerts.values() if a.get("state") == "open"]
-        lines = [
-            f"{'‼' if a.get('severity') == 'crit' else '!'} {a.get('kind')}"
-            f"{' ' + str(a['sku']) if a.get('sku') else ''}: {a.get('detail', '')}"
-            for a in open_alerts[-4:]
-        ]
-        placeholder = self.dashboard.query("#alerts-placeholder")
-        if placeholder:
-            placeholder.first(Static).update("\n".join(lines) or "no open alerts")
+        if view.room == self.state.current:
+            self.dashboard.show_alerts(view)
 
     def on_result_received(self, message: ResultReceived) -> None:
         data = message.data
@@ -193,11 +185,14 @@ class LivemonApp(App[None]):
             return False
         return True
 
-    def command(self, action: str, args: dict[str, Any], label: str) -> None:
-        """Send a command for the current room; its result will show as a notification."""
+    def command(
+        self, action: str, args: dict[str, Any], label: str, *, room: str | None = None
+    ) -> None:
+        """Send a command for `room` (default: the current room); its result will show as a
+        notification."""
         if not self.can_command():
             return
-        room = self.state.current
+        room = room or self.state.current
         if room is None:
             self.notify("no room yet: wait for the hub's first snapshot", severity="warning")
             return

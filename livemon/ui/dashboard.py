@@ -12,11 +12,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 from livemon.ui import format as fmt
 from livemon.ui.state import RoomView
+from livemon.ui.widgets.alert_panel import AlertPanel, alert_label, suggestion_label
 from livemon.ui.widgets.comment_stream import CommentStream
+from livemon.ui.widgets.confirm_command import ConfirmCommand
 from livemon.ui.widgets.forms import CouponForm, Invalid, PromptForm, parse_positive_int
 from livemon.ui.widgets.kpi_tile import KpiTile
 from livemon.ui.widgets.product_table import ProductTable
@@ -42,6 +44,9 @@ class DashboardScreen(Screen[None]):
         Binding("c", "coupon", "coupon"),
         Binding("r", "restock", "restock"),
         Binding("m", "mark", "bookmark"),
+        Binding("a", "ack_alert", "ack alert"),
+        Binding("x", "alert_action", "alert's action"),
+        Binding("l", "focus_alerts", "alerts ⇄ products"),
         Binding("left_square_bracket", "room(-1)", "prev room", key_display="["),
         Binding("right_square_bracket", "room(1)", "next room", key_display="]"),
     ]
@@ -68,10 +73,7 @@ class DashboardScreen(Screen[None]):
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield ProductTable(id="products")
-                # Placeholder region: livemon/ui/alert_panel.py mounts its panel here.
-                with Vertical(id="alerts") as alerts:
-                    alerts.border_title = "alerts"
-                    yield Static("no alerts", id="alerts-placeholder")
+                yield AlertPanel(id="alerts")
             yield CommentStream(id="comments")
         yield StatusBar(self.url, self.role, id="status")
         yield Footer()
@@ -86,6 +88,10 @@ class DashboardScreen(Screen[None]):
     @property
     def products(self) -> ProductTable:
         return self.query_one(ProductTable)
+
+    @property
+    def alerts(self) -> AlertPanel:
+        return self.query_one(AlertPanel)
 
     @property
     def comments(self) -> CommentStream:
@@ -146,7 +152,13 @@ class DashboardScreen(Screen[None]):
             f"likes {fmt.count(get('likes_1m'))} · enters {fmt.count(get('enters_1m'))} /min",
         )
         self.products.show(snapshot.get("products") or [], snapshot.get("featured"))
+        self.show_alerts(view)
         self.status.set(clock=fmt.clock(snapshot.get("ts")), host=snapshot.get("host") or fmt.DASH)
+
+    def show_alerts(self, view: RoomView) -> None:
+        """Redraw the alert panel from `view`'s alerts, aged by its newest snapshot's clock."""
+        if self._ready:
+            self.alerts.show(view.ordered_alerts(), view.snapshot.get("ts"))
 
     def switch_room(self, view: RoomView, rooms: int) -> None:
         """Redraw everything for another room, comments included."""
@@ -157,6 +169,7 @@ class DashboardScreen(Screen[None]):
         self.comments.clear()
         self.comments.add(view.comments)
         self.status.set(room=view.room, rooms=rooms)
+        self.show_alerts(view)
         if view.snapshot:
             self.show(view)
 
@@ -226,3 +239,55 @@ class DashboardScreen(Screen[None]):
     def action_room(self, step: int) -> None:
         """Switch to the previous / next room that has sent a snapshot."""
         self.app.cycle_room(step)
+
+    # -- alerts -------------------------------------------------------------------
+
+    def action_focus_alerts(self) -> None:
+        """Move the focus to the alert panel, or back to the products from it."""
+        (self.products if self.alerts.has_focus else self.alerts).focus()
+
+    def action_ack_alert(self) -> None:
+        """Acknowledge the alert selected in the panel (`ack` to the hub)."""
+        if not self.app.can_command():
+            return
+        alert = self.alerts.selected_alert
+        if alert is None:
+            self.app.notify("no alert to acknowledge")
+            return
+        label = alert_label(alert)
+        if alert.get("state") != "open":
+            self.app.notify(f"{label} is already {alert.get('state')}")
+            return
+        room = str(alert.get("room") or "") or None
+        self.app.command("ack", {"alert_id": alert["id"]}, f"ack {label}", room=room)
+
+    def action_alert_action(self, alert: dict[str, Any] | None = None) -> None:
+        """Run the suggested action of the selected alert, after a confirmation."""
+        if not self.app.can_command():
+            return
+        alert = alert or self.alerts.selected_alert
+        if alert is None:
+            self.app.notify("no alert selected")
+            return
+        label = alert_label(alert)
+        suggest = alert.get("suggest")
+        action = suggestion_label(suggest)
+        if suggest is None or action is None:
+            self.app.notify(f"{label} has no suggested action", severity="warning")
+            return
+        if alert.get("state") == "resolved":
+            self.app.notify(f"{label} is resolved: its suggestion no longer applies")
+            return
+        room = str(alert.get("room") or self.app.state.current or "")
+        args = dict(suggest.get("args") or {})
+
+        def send(confirmed: bool | None) -> None:
+            if confirmed:
+                self.app.command(str(suggest["action"]), args, action, room=room)
+
+        why = f"{label}: {alert.get('detail') or ''}".rstrip(": ")
+        confirm = ConfirmCommand(f"send {action}?", room, str(suggest["action"]), args, why)
+        self.app.push_screen(confirm, send)
+
+    def on_alert_panel_action_requested(self, message: AlertPanel.ActionRequested) -> None:
+        self.action_alert_action(message.alert)

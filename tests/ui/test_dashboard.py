@@ -270,29 +270,3 @@ async def test_rooms_switch_with_brackets(hub):
         await pilot.press("right_square_bracket")
         await hub.until(pilot, lambda: app.dashboard.tile("online").value_text == "7")
         assert "room-2" in app.dashboard.status.render_text().plain
-
-
-async def test_alert_hook_fills_placeholder(hub):
-    """An open alert reaches `on_alert`, shows in the #alerts region and is notified."""
-    app = create_app(hub.url, hub.control_token)
-    async with app.run_test(size=SIZE) as pilot:
-        await started(app, pilot, hub, hub.snapshot())
-        alert = {
-            "op": "alert",
-            "id": "a1",
-            "room": "room-1",
-            "kind": "stock_low",
-            "sku": "B2",
-            "severity": "warn",
-            "state": "open",
-            "since": 1.0,
-            "onset": None,
-            "detail": "B2 sells out in 75 s",
-            "evidence": {},
-            "suggest": None,
-        }
-        await hub.broadcast(alert)
-        await hub.until(pilot, lambda: "a1" in app.alerts)
-        assert app.dashboard.query_one("#alerts")
-        assert "B2 sells out" in str(app.dashboard.query_one("#alerts-placeholder").render())
-        assert any("B2 sells out" in n for n in notes(app))
