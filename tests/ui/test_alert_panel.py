@@ -74,6 +74,7 @@ async def test_alert_appears_with_colour_and_suggested_action(hub):
         assert p.cell_text("a1", "age") == "1m05s"
         assert p.cell_text("a1", "action") == "→ feature A1"
         assert "sold out" in p.cell_text("a1", "detail")
+        assert p.border_subtitle == "▸ 保温杯 sold out while featured"
         assert p.has_class("-crit") and "1 crit" in str(p.border_title)
         assert [n for n in notes(app) if "sold out" in n] == ["保温杯 sold out while featured"]
 
@@ -156,6 +157,20 @@ async def test_a_acknowledges_the_selected_alert(hub):
         assert hub.commands[0]["args"] == {"alert_id": "old"}
         assert hub.commands[0]["room"] == "room-1"
         await hub.until(pilot, lambda: any("ack viewer_drop: ok" in n for n in notes(app)))
+
+
+async def test_a_from_elsewhere_acknowledges_the_newest_alert(hub):
+    """With the panel unfocused, the cursor goes to the newest alert, so `a` acks that one."""
+    app = create_app(hub.url, hub.control_token)
+    async with app.run_test(size=SIZE) as pilot:
+        p = await started(app, pilot, hub, alert("old", since=TS - 60))
+        await hub.until(pilot, lambda: p.alert_ids == ["old"])
+        await hub.broadcast(alert("old", since=TS - 60, state="resolved"), alert("new", since=TS))
+        await hub.until(pilot, lambda: p.alert_ids == ["new", "old"])
+        assert not p.has_focus
+        await pilot.press("a")
+        await hub.until(pilot, lambda: hub.commands)
+        assert hub.commands[0]["args"] == {"alert_id": "new"}
 
 
 async def test_x_asks_first_and_sends_exactly_the_suggestion(hub):

@@ -128,6 +128,8 @@ class AlertPanel(DataTable):
     AlertPanel {
         border: round $warning 60%;
         border-title-color: $warning;
+        border-subtitle-align: left;
+        border-subtitle-color: $text;
         scrollbar-size-vertical: 1;
     }
     AlertPanel:focus {
@@ -229,9 +231,12 @@ class AlertPanel(DataTable):
                     if old[key] != text:
                         self.update_cell(alert_id, key, text)
             self._shown = cells
+            self._show_selected()
             return
-        # A new, gone or moved alert: rebuild, keeping the cursor on the alert it was on.
-        selected = self.selected_alert
+        # A new, gone or moved alert: rebuild. While the assistant is moving through the
+        # panel the cursor stays on its alert; otherwise it goes to the newest alert, so
+        # `a` / `x` from elsewhere act on what just came in, not on an old row that moved.
+        selected = self.selected_alert if self.has_focus else None
         keep = str(selected.get("id")) if selected else None
         self.clear()
         for alert_id in order:
@@ -239,11 +244,23 @@ class AlertPanel(DataTable):
             self.add_row(*(row[key] for key in (*(k for k, _, _ in FIXED), "action", "detail")),
                          key=alert_id)  # fmt: skip
         self._shown, self._order = cells, order
+        row = 0
         if keep in self._alerts:
             try:
-                self.move_cursor(row=self.get_row_index(keep))
+                row = self.get_row_index(keep)
             except RowDoesNotExist:
                 pass
+        self.move_cursor(row=row, animate=False)
+        self._show_selected()
+
+    def _show_selected(self) -> None:
+        # The detail column is narrow; the selected alert's whole detail goes under the panel.
+        alert = self.selected_alert
+        self.border_subtitle = f"▸ {alert.get('detail') or ''}" if alert else ""
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._show_selected()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
