@@ -85,6 +85,10 @@ class DashboardScreen(Screen[None]):
         if self._early_view is not None:
             self.switch_room(*self._early_view)
 
+    def on_unmount(self) -> None:
+        # Hub messages still queued while the app shuts down must not reach gone widgets.
+        self._ready = False
+
     @property
     def products(self) -> ProductTable:
         return self.query_one(ProductTable)

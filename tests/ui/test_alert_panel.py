@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import pytest
@@ -322,7 +323,9 @@ async def test_sim_stockout_reaches_the_panel_on_the_real_hub(tmp_path):
             assert p.cell_text(found["id"], "sku") == found["sku"]
             if found.get("suggest"):
                 assert p.cell_text(found["id"], "action").startswith("→ ")
-            await feed
+            feed.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await feed
     finally:
         await hub.stop()
 
