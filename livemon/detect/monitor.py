@@ -65,6 +65,8 @@ class RoomMonitor:
         )
         stock = cfg.get("stock", {})
         self.stock_cfg = _params(stock, StockLowDetector)
+        quiet = StockLowDetector(**self.stock_cfg)
+        self._low_floor, self._low_eta_s = quiet.floor, quiet.eta_s
         self.restock_minutes = float(stock.get("restock_minutes", 10))
         self.low: dict[str, StockLowDetector] = {}
         self.out: dict[str, StockOutDetector] = {}
@@ -231,6 +233,14 @@ class RoomMonitor:
         if stock is None or not product.listed:
             return
         out = self.out.get(sku)
+        low = self.low.get(sku)
+        if (stock >= self._low_floor and (out is None or not out.alarm)
+                and (low is None or not low.alarm)):  # fmt: skip
+            # Fast path for the common order: neither detector is alarmed and
+            # neither could alarm on these numbers, so updating them changes nothing.
+            rate = product.rate_1m(state.newest_sec)  # type: ignore[arg-type]
+            if rate <= 0 or stock * 60.0 >= self._low_eta_s * rate:
+                return
         if out is None:
             out = self.out[sku] = StockOutDetector()
         out.update(stock, state.featured == sku)

@@ -50,8 +50,11 @@ class Engine:
             ts = e.ts
             clock = state.clock
             if ts > clock:
-                state._advance(ts)
-                sec = state.newest_sec
+                sec = int(ts)
+                if sec == state.newest_sec:
+                    state.clock = ts  # same second: nothing closes, no window moves
+                else:
+                    state._advance(ts)
             elif ts >= clock - LATENESS_S:
                 sec = int(ts)
             else:

@@ -227,27 +227,37 @@ class RoomState:
         self._product_for(e.sku).clicks += e.n
 
     def _order(self, e: ev.Order, sec: int) -> None:
-        if e.order_id in self.order_book:
+        book = self.order_book
+        if e.order_id in book:
             self.duplicate_orders += 1
             return
-        self.order_book[e.order_id] = (e.sku, e.qty, e.price_cents, sec)
-        amount = e.qty * e.price_cents
+        qty = e.qty
+        amount = qty * e.price_cents
+        book[e.order_id] = (e.sku, qty, e.price_cents, sec)
         self.orders += 1
-        self.units += e.qty
+        self.units += qty
         self.gmv_cents += amount
         self.buyers.add(e.buyer)
-        self._w_orders.add(sec, 1)
-        self._w_units.add(sec, e.qty)
-        self._w_gmv.add(sec, amount)
-        product = self._product_for(e.sku)
+        i = sec % WINDOW_S  # the three room windows, inlined: orders are frequent
+        w = self._w_orders
+        w.buckets[i] += 1
+        w.total += 1
+        w = self._w_units
+        w.buckets[i] += qty
+        w.total += qty
+        w = self._w_gmv
+        w.buckets[i] += amount
+        w.total += amount
+        product = self.products.get(e.sku) or self._product_for(e.sku)
         if not product.listed:
             self.unknown_sku_orders += 1
-        product.sold += e.qty
+        product.sold += qty
         product.gmv_cents += amount
-        product.units_1m.advance(self.newest_sec)  # type: ignore[arg-type]
-        product.units_1m.add(sec, e.qty)
+        units = product.units_1m
+        units.advance(self.newest_sec)  # type: ignore[arg-type]
+        units.add(sec, qty)
         if product.stock is not None:
-            product.stock = max(0, product.stock - e.qty)
+            product.stock = max(0, product.stock - qty)
 
     def _refund(self, e: ev.Refund, sec: int) -> None:
         if e.order_id not in self.order_book:

@@ -82,4 +82,7 @@ def tag_batch(texts: list[str]) -> dict[int, list[str]]:
     found: dict[int, set[str]] = {}
     for at, tag in _AUTOMATON.iter(joined):
         found.setdefault(bisect_left(ends, at), set()).add(tag)
-    return {i: sorted(tags, key=TAG_ORDER.__getitem__) for i, tags in found.items()}
+    return {
+        i: [*tags] if len(tags) == 1 else sorted(tags, key=TAG_ORDER.__getitem__)
+        for i, tags in found.items()
+    }
