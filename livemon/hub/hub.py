@@ -80,6 +80,7 @@ class Hub:
         self.recorder = Recorder(self.record_dir, self.session, self.catalog)
         self._server: Server | None = None
         self._tasks: list[asyncio.Task] = []
+        self._flush_lock = asyncio.Lock()
         self.port: int | None = None
 
     # -- sessions -----------------------------------------------------------
@@ -136,11 +137,14 @@ class Hub:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # A flush cancelled mid-write would leave its thread writing while
+        # close() writes newer records: take the flush lock first.
+        async with self._flush_lock:
+            for task in self._tasks:
+                task.cancel()
+            for task in self._tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for outbox in list(self.outboxes):
             await outbox.stop()
         self.recorder.close(end=end_session)
@@ -216,9 +220,10 @@ class Hub:
 
     async def flush(self) -> None:
         """Make what was taken durable, then acknowledge it to the adapters."""
-        held = dict(self.held)
-        await asyncio.to_thread(Recorder.write, self.recorder.take())
-        self.recorder.flush_catalog()
+        async with self._flush_lock:
+            held = dict(self.held)
+            await asyncio.to_thread(Recorder.write, self.recorder.take())
+            self.recorder.flush_catalog()
         self.durable.update(held)
         self._check_adapters()
         rows, self.alert_rows = self.alert_rows, []
