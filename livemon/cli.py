@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -164,11 +165,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         hub = Hub(cfg, _record_dir(args, cfg))
         host = args.host or cfg["hub"].get("host", "127.0.0.1")
         port = args.port if args.port is not None else cfg["hub"]["port"]
-        await hub.start(host, port)
+        try:
+            await hub.start(host, port)
+        except OSError as exc:
+            hub.recorder.close(end=False)
+            raise ValueError(f"cannot listen on {host}:{port} ({exc.strerror}): is another hub "
+                             "running? pick another --port") from None  # fmt: skip
         _print_access(hub)
         feeds = [asyncio.create_task(hub.run_adapter(a)) for a in adapters]
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):  # a clean stop ends the session
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
         try:
-            await asyncio.Event().wait()
+            await stop.wait()
         finally:
             for feed in feeds:
                 feed.cancel()

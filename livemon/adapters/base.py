@@ -61,6 +61,9 @@ class Adapter(abc.ABC):
     description: ClassVar[str] = ""
     capabilities: ClassVar[frozenset[str]] = frozenset()
     options: ClassVar[Mapping[str, Option]] = {}
+    # Options for a short, self-contained run (the conformance suite uses
+    # them); None for an adapter that needs a live platform to produce events.
+    quick_options: ClassVar[Mapping[str, Any] | None] = None
 
     def __init__(self, room: str = "room-1", **options: Any) -> None:
         unknown = sorted(set(options) - set(self.options))

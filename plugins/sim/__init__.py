@@ -56,6 +56,7 @@ class SimAdapter(Adapter):
     name = "sim"
     description = "simulated live-shopping room (seeded, deterministic, with injected incidents)"
     capabilities = frozenset({"feature", "unfeature", "coupon", "restock", "pin"})
+    quick_options = {"speed": "max", "duration": 120, "viewers": 300}
     options: Mapping[str, Option] = {
         "scenario": Option(str, "steady", "incidents to inject: " + ", ".join(SCENARIOS)),
         "seed": Option(int, 1, "seed of every random draw; same options, same events"),
