@@ -30,11 +30,11 @@ TOKENS = {"LIVEMON_INGEST_TOKEN": "bench-i", "LIVEMON_WATCH_TOKEN": "bench-w",
           "LIVEMON_CONTROL_TOKEN": "bench-c"}  # fmt: skip
 
 
-def sim_events(count: int, viewers: int = 200_000) -> list[dict]:
+def sim_events(count: int, viewers: int = 200_000, room_id: str = "bench") -> list[dict]:
     """``count`` events of a large simulated room, in order, with unique order ids."""
     from plugins.sim.room import SimRoom
 
-    room = SimRoom(scenario="steady", seed=11, room="bench", viewers=viewers, duration=86_400)
+    room = SimRoom(scenario="steady", seed=11, room=room_id, viewers=viewers, duration=86_400)
     out: list[dict] = []
     while len(out) < count and not room.done:
         out.extend(room.step())
@@ -55,8 +55,11 @@ def decode_rate(frames: list[bytes], events: int) -> float:
 
 
 def fold_rate(frames: list[bytes], events: int) -> float:
-    """Events per second decoding and folding ``frames`` in-process (no socket, no disk)."""
-    engine = Engine()
+    """Events per second decoding and folding ``frames`` in-process, detectors on (no I/O)."""
+    from livemon import config
+    from livemon.detect import Monitor
+
+    engine = Engine(on_new_room=Monitor(config.load().get("detect", {})))
     t0 = time.perf_counter()
     for frame in frames:
         engine.apply(wire.decode_batch(frame)[1])
@@ -116,12 +119,13 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
 
     print(f"making {args.events:,} sim events ...", file=sys.stderr)
-    events = sim_events(max(args.events, args.unbatched))
-    mix = Counter(e["type"] for e in events[: args.events])
-    print("mix: " + ", ".join(f"{k} {v / args.events:.0%}" for k, v in mix.most_common()))
-    runs = [(f"batches of {args.batch}", frames_of(events[: args.events], args.batch),
-             args.events),
-            ("unbatched (1 per frame)", frames_of(events[: args.unbatched], 1), args.unbatched)]
+    events = sim_events(args.events, room_id="bench-batched")
+    mix = Counter(e["type"] for e in events)
+    print("mix: " + ", ".join(f"{k} {v / len(events):.0%}" for k, v in mix.most_common()))
+    # Each run has its own room, so the second never repeats the first's orders.
+    runs = [(f"batches of {args.batch}", frames_of(events, args.batch), len(events)),
+            ("unbatched (1 per frame)",
+             frames_of(sim_events(args.unbatched, room_id="bench-unbatched"), 1), args.unbatched)]
 
     with tempfile.TemporaryDirectory(prefix="livemon-bench-") as scratch:
         port = _free_port()
@@ -144,6 +148,7 @@ def main(argv: list[str]) -> int:
         finally:
             hub.terminate()
             hub.wait(10)
-    print("hub ev/s: websocket -> validate -> engine -> recorder, until the last seq is acked "
-          "(fsynced); decode: the same frames, decode only; fold: decode + engine in-process")
+    print("hub ev/s: websocket -> validate -> engine + detectors -> recorder, until the last seq "
+          "is acked (fsynced); decode: the same frames, decode only; fold: decode + engine + "
+          "detectors in-process")
     return 0

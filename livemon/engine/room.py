@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from livemon import events as ev
-from livemon.engine.tags import tag_batch
+from livemon.engine.tags import QUESTION_TAGS, tag_batch
 from livemon.engine.window import Rolling
 from livemon.events import EventError
 
@@ -49,7 +49,6 @@ SecondListener = Callable[["RoomState", int], None]
 EventListener = Callable[["RoomState", Any, int], None]
 # A tagged-comment listener: called with the comment as sent to consoles and its second.
 CommentListener = Callable[["RoomState", dict[str, Any], int], None]
-NO_TAGS: tuple[str, ...] = ()
 
 
 class RoomState:
@@ -92,8 +91,8 @@ class RoomState:
         self._w_enters, self._w_comments, self._w_likes = w["enters"], w["comments"], w["likes"]
         self._w_orders, self._w_units, self._w_gmv = w["orders"], w["units"], w["gmv"]
         self._w_questions = w["questions"]
-        # (comment, tags) folded since the hub last took them; tags come in bulk.
-        self.new_comments: list[tuple[ev.Comment, Any]] = []
+        # (comment, second) folded since the hub last took them; tagged in bulk.
+        self.new_comments: list[tuple[ev.Comment, int]] = []
         self._untagged: list[tuple[ev.Comment, int]] = []
         self.second_listeners: list[SecondListener] = []
         self.comment_listeners: list[CommentListener] = []
@@ -180,24 +179,18 @@ class RoomState:
     def tag_comments(self) -> None:
         """Tag the comments folded since the last call, in one pass.
 
-        Tagged comments count in the ``questions`` window and go to the
-        comment listeners; every comment joins ``new_comments``. The engine
-        calls this at the end of each batch and before any second closes, so
-        the outcome does not depend on batching.
+        Comments with a question tag count in the ``questions`` window, and
+        every tagged comment goes to the comment listeners. The engine calls
+        this at the end of each batch and before any second closes, so the
+        outcome does not depend on batching.
         """
         pending, self._untagged = self._untagged, []
+        self.new_comments += pending
         found = tag_batch([e.text for e, _ in pending])
-        out = self.new_comments
-        if not found:
-            out.extend((e, NO_TAGS) for e, _ in pending)
-            return
-        for i, (e, sec) in enumerate(pending):
-            tags = found.get(i)
-            if tags is None:
-                out.append((e, NO_TAGS))
-                continue
-            out.append((e, tags))
-            self._w_questions.add_inside(sec, 1)
+        for i, tags in found.items():
+            e, sec = pending[i]
+            if not QUESTION_TAGS.isdisjoint(tags):
+                self._w_questions.add_inside(sec, 1)
             comment = {"ts": e.ts, "user": e.user, "text": e.text, "tags": tags}
             for listener in self.comment_listeners:
                 listener(self, comment, sec)
@@ -207,8 +200,10 @@ class RoomState:
         if self._untagged:
             self.tag_comments()
         taken, self.new_comments = self.new_comments, []
-        return [{"ts": e.ts, "user": e.user, "text": e.text, "tags": list(tags)}
-                for e, tags in taken[max(0, len(taken) - newest):]]  # fmt: skip
+        shown = [e for e, _ in taken[max(0, len(taken) - newest):]]
+        found = tag_batch([e.text for e in shown])
+        return [{"ts": e.ts, "user": e.user, "text": e.text, "tags": found.get(i, [])}
+                for i, e in enumerate(shown)]  # fmt: skip
 
     def _like(self, e: ev.Like, sec: int) -> None:
         self.likes += e.n
