@@ -105,6 +105,11 @@ class RoomMonitor:
         conv = self.conversion
         if featured is not None and featured.stock == 0:
             conv.skip()  # the stock-out explains the fall; stock_out is the alert for it
+        elif state.coupons and state.coupon_live(ts):
+            # A coupon lifts orders for a while: judging conversion against a
+            # coupon-free baseline, or learning the lift as normal, would both
+            # raise a false drop when it ends. Coupon seconds are left out.
+            conv.skip()
         else:
             conv.update(sec, orders, viewer_s)
         self.viewers.update(sec, viewer_s)

@@ -82,6 +82,7 @@ class RoomState:
         self.products: dict[str, ProductState] = {}
         self.featured: str | None = None
         self.coupons: dict[str, ev.Coupon] = {}
+        self.coupon_uses: dict[str, int] = {}
         self.windows = {
             name: Rolling(WINDOW_S)
             for name in ("enters", "comments", "likes", "orders", "units", "gmv", "viewer_s",
@@ -243,6 +244,8 @@ class RoomState:
         w = self._w_gmv
         w.buckets[i] += amount
         w.total += amount
+        if e.coupon is not None:
+            self.coupon_uses[e.coupon] = self.coupon_uses.get(e.coupon, 0) + 1
         product = self.products.get(e.sku) or self._product_for(e.sku)
         if not product.listed:
             self.unknown_sku_orders += 1
@@ -305,6 +308,14 @@ class RoomState:
         return product
 
     # -- reading ----------------------------------------------------------
+
+    def coupon_live(self, at: float) -> bool:
+        """True while a coupon is unexpired at event time ``at`` and has uses left."""
+        uses = self.coupon_uses
+        return any(
+            (c.expires_ts is None or c.expires_ts > at) and uses.get(c.coupon_id, 0) < c.count
+            for c in self.coupons.values()
+        )
 
     @property
     def total_views(self) -> int:
