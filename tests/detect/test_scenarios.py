@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from livemon.detect import AlertBook, TechIssueDetector
 
 
@@ -124,3 +126,30 @@ def test_lifecycle_open_escalate_ack_resolve_without_flapping():
     assert not book.ack(first["id"], 140.0)
     again = book.update("viewer_drop", None, "warn", 200.0)
     assert again["id"] != first["id"]  # a new incident is a new alert
+
+
+@pytest.mark.parametrize("seed", [7, 9, 10])  # seeds where ignoring coupons raised one
+def test_no_conversion_drop_when_a_flash_sale_coupon_ends(sim, fold, first_messages, seed):
+    """Orders falling back when a store-wide coupon expires do not raise conversion_drop."""
+    events, truth = sim("flash_sale", seed, 40.0, incident_at=900)
+    coupons = [e for e in events if type(e).__name__ == "Coupon"]
+    assert coupons and coupons[0].expires_ts is not None
+    assert first_messages(fold(events), "conversion_drop") == []
+
+
+def test_coupon_live_until_it_expires_or_is_used_up():
+    """A coupon is live until its expiry time or until its count of uses is spent."""
+    from livemon.engine import Engine
+    from livemon.events import from_dict
+
+    engine = Engine()
+    base = {"room": "r"}
+    engine.apply([from_dict({**base, "type": "coupon", "ts": 10.0, "coupon_id": "c1",
+                             "discount_cents": 100, "count": 2, "expires_ts": 100.0})])  # fmt: skip
+    room = engine.rooms["r"]
+    assert room.coupon_live(50.0) and not room.coupon_live(100.0)
+    for k in (1, 2):
+        engine.apply([from_dict({**base, "type": "order", "ts": 20.0 + k, "order_id": f"o{k}",
+                                 "sku": "a", "qty": 1, "price_cents": 900, "buyer": "b",
+                                 "coupon": "c1"})])  # fmt: skip
+    assert not room.coupon_live(50.0)
