@@ -64,8 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("metrics", help="the metrics and their definitions")
     p.add_argument("--list", action="store_true", required=True)
 
-    p = sub.add_parser("bench", help="benchmarks: ingest, detect")
-    p.add_argument("which", choices=["ingest", "detect"])
+    p = sub.add_parser("bench", help="benchmarks: ingest, latency, detect")
+    p.add_argument("which", choices=["ingest", "latency", "detect"])
     p.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
@@ -263,13 +263,9 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """Run a benchmark and print its figures."""
-    if args.which == "ingest":
-        from livemon.bench import ingest
+    from importlib import import_module
 
-        return ingest.main(args.rest)
-    from livemon.bench import detect
-
-    return detect.main(args.rest)
+    return import_module(f"livemon.bench.{args.which}").main(args.rest)
 
 
 if __name__ == "__main__":
