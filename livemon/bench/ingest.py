@@ -12,22 +12,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
-from pathlib import Path
-
-from websockets.asyncio.client import connect
 
 from livemon import wire
+from livemon.bench.hub_process import hub_process, open_client
 from livemon.engine import Engine
-
-TOKENS = {"LIVEMON_INGEST_TOKEN": "bench-i", "LIVEMON_WATCH_TOKEN": "bench-w",
-          "LIVEMON_CONTROL_TOKEN": "bench-c"}  # fmt: skip
 
 
 def sim_events(count: int, viewers: int = 200_000, room_id: str = "bench") -> list[dict]:
@@ -66,28 +57,11 @@ def fold_rate(frames: list[bytes], events: int) -> float:
     return events / (time.perf_counter() - t0)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 async def _feed(port: int, frames: list[bytes], events: int, name: str) -> float:
     """Send every frame to a fresh adapter name; seconds until the last seq is acked."""
-    for _ in range(200):
-        try:
-            ws = await connect(f"ws://127.0.0.1:{port}/ingest", max_size=wire.MAX_FRAME,
-                               compression=None)  # fmt: skip
-            break
-        except OSError:
-            await asyncio.sleep(0.05)
-    else:
-        raise RuntimeError("the hub did not start")
+    ws = await open_client(port, "/ingest", name, rooms=["bench"])
     async with ws:
-        await ws.send(wire.encode({"op": "hello", "v": 1, "token": TOKENS["LIVEMON_INGEST_TOKEN"],
-                                   "name": name, "rooms": ["bench"]}))  # fmt: skip
-        welcome = wire.decode(await ws.recv())
-        assert welcome["op"] == "welcome", welcome
         done = asyncio.Event()
 
         async def read_acks() -> None:
@@ -127,27 +101,17 @@ def main(argv: list[str]) -> int:
             ("unbatched (1 per frame)",
              frames_of(sim_events(args.unbatched, room_id="bench-unbatched"), 1), args.unbatched)]
 
-    with tempfile.TemporaryDirectory(prefix="livemon-bench-") as scratch:
-        port = _free_port()
-        hub = subprocess.Popen(
-            [sys.executable, "-m", "livemon.cli", "serve", "--port", str(port),
-             "--record-dir", str(Path(scratch) / "rec")],
-            env={**os.environ, **TOKENS}, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            print(f"{'run':26s} {'events':>10s} {'hub ev/s':>12s} {'decode ev/s':>12s} "
-                  f"{'ratio':>6s} {'fold ev/s':>12s}")  # fmt: skip
-            for i, (label, frames, count) in enumerate(runs):
-                print(f"  {label}: sending {len(frames):,} frames ...", file=sys.stderr)
-                elapsed = asyncio.run(_feed(port, frames, count, f"bench-{i}"))
-                rate = count / elapsed
-                decode = decode_rate(frames, count)
-                fold = fold_rate(frames, count)
-                print(f"{label:26s} {count:10,d} {rate:12,.0f} {decode:12,.0f} "
-                      f"{rate / decode:6.2f} {fold:12,.0f}")  # fmt: skip
-        finally:
-            hub.terminate()
-            hub.wait(10)
+    with hub_process() as port:
+        print(f"{'run':26s} {'events':>10s} {'hub ev/s':>12s} {'decode ev/s':>12s} "
+              f"{'ratio':>6s} {'fold ev/s':>12s}")  # fmt: skip
+        for i, (label, frames, count) in enumerate(runs):
+            print(f"  {label}: sending {len(frames):,} frames ...", file=sys.stderr)
+            elapsed = asyncio.run(_feed(port, frames, count, f"bench-{i}"))
+            rate = count / elapsed
+            decode = decode_rate(frames, count)
+            fold = fold_rate(frames, count)
+            print(f"{label:26s} {count:10,d} {rate:12,.0f} {decode:12,.0f} "
+                  f"{rate / decode:6.2f} {fold:12,.0f}")  # fmt: skip
     print("hub ev/s: websocket -> validate -> engine + detectors -> recorder, until the last seq "
           "is acked (fsynced); decode: the same frames, decode only; fold: decode + engine + "
           "detectors in-process")

@@ -11,18 +11,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
-from websockets.asyncio.client import connect
 
 from livemon import wire
-from livemon.bench.ingest import TOKENS, _free_port
+from livemon.bench.hub_process import hub_process, open_client
 
 
 def _batch(k: int, size: int, ts: float) -> list[dict]:
@@ -38,22 +33,8 @@ def _batch(k: int, size: int, ts: float) -> list[dict]:
 
 
 async def _run(port: int, rate: int, seconds: float, tick_s: float) -> np.ndarray:
-    base = f"ws://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            feed = await connect(base + "/ingest", max_size=wire.MAX_FRAME, compression=None)
-            break
-        except OSError:
-            await asyncio.sleep(0.05)
-    else:
-        raise RuntimeError("the hub did not start")
-    watch = await connect(base + "/watch", max_size=wire.MAX_FRAME, compression=None)
-    await feed.send(wire.encode({"op": "hello", "v": 1, "token": TOKENS["LIVEMON_INGEST_TOKEN"],
-                                 "name": "lat", "rooms": ["lat"]}))  # fmt: skip
-    await feed.recv()
-    await watch.send(wire.encode({"op": "hello", "v": 1, "token": TOKENS["LIVEMON_WATCH_TOKEN"],
-                                  "name": "lat-watch"}))  # fmt: skip
-    await watch.recv()
+    feed = await open_client(port, "/ingest", "lat", rooms=["lat"])
+    watch = await open_client(port, "/watch", "lat-watch")
     size = max(1, round(rate * tick_s))
     batches = int(seconds / tick_s)
     sent_at = np.zeros(batches + 1)
@@ -103,19 +84,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--tick", type=float, default=0.01, help="seconds between batches")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="livemon-bench-") as scratch:
-        port = _free_port()
-        hub = subprocess.Popen(
-            [sys.executable, "-m", "livemon.cli", "serve", "--port", str(port),
-             "--record-dir", str(Path(scratch) / "rec")],
-            env={**os.environ, **TOKENS}, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            print(f"feeding {args.rate:,} events/s for {args.seconds:g} s ...", file=sys.stderr)
-            ms = asyncio.run(_run(port, args.rate, args.seconds, args.tick))
-        finally:
-            hub.terminate()
-            hub.wait(10)
+    with hub_process() as port:
+        print(f"feeding {args.rate:,} events/s for {args.seconds:g} s ...", file=sys.stderr)
+        ms = asyncio.run(_run(port, args.rate, args.seconds, args.tick))
     p50, p90, p99 = np.percentile(ms, [50, 90, 99])
     print(f"rate {args.rate:,} events/s, {len(ms):,} probes: event sent -> in a snapshot "
           f"p50 {p50:.0f} ms, p90 {p90:.0f} ms, p99 {p99:.0f} ms, max {ms.max():.0f} ms")

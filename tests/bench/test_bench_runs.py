@@ -1,0 +1,34 @@
+"""The benchmarks run end to end and report their figures (speed itself is not asserted)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+
+def bench(*args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "livemon.cli", "bench", *args],
+                          capture_output=True, text=True, timeout=240)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_bench_ingest_reports_both_runs_beside_the_decode_rate() -> None:
+    """``bench ingest`` prints a row per run with hub, decode and fold rates and their ratio."""
+    out = bench("ingest", "--events", "3000", "--unbatched", "300")
+    for label in ("batches of 1000", "unbatched (1 per frame)"):
+        row = next(line for line in out.splitlines() if line.startswith(label))
+        numbers = [float(x.replace(",", "")) for x in re.findall(r"[\d,.]+", row[len(label):])]
+        events, hub, decode, ratio, fold = numbers
+        assert hub > 0 and decode > hub and fold > 0
+        assert abs(ratio - hub / decode) < 0.01
+
+
+def test_bench_latency_reports_percentiles() -> None:
+    """``bench latency`` measures every probe and prints p50 <= p90 <= p99."""
+    out = bench("latency", "--seconds", "1", "--rate", "2000")
+    p50, p90, p99 = (float(re.search(rf"{p} (\d+) ms", out).group(1)) for p in ("p50", "p90",
+                                                                                  "p99"))
+    assert "100 probes" in out
+    assert 0 < p50 <= p90 <= p99
