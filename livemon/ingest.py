@@ -16,7 +16,7 @@ class Accepted:
     """The events of a batch to fold, and the rejections, by seq."""
 
     events: list[Event]
-    seqs: list[int]  # the seq of each kept event
+    seqs: list[int] | range  # the seq of each kept event
     rejects: list[tuple[int, str]] = field(default_factory=list)
     last_seq: int = 0  # highest seq of the batch (held afterwards)
 
@@ -33,13 +33,13 @@ def accept(
     >>> from livemon.events import Like
     >>> a = accept(held=10, seq=10, items=[Like("r", 1.0, 1), Like("r", 2.0, 2),
     ...                                    EventError("like.n must be a positive int")])
-    >>> [e.n for e in a.events], a.seqs, a.rejects, a.last_seq
+    >>> [e.n for e in a.events], list(a.seqs), a.rejects, a.last_seq
     ([2], [11], [(12, 'like.n must be a positive int')], 12)
     """
     last = seq + len(items) - 1
     skip = held - seq + 1
     if skip <= 0 and (clean or not any(isinstance(x, EventError) for x in items)):
-        return Accepted(items, list(range(seq, last + 1)), [], last)  # type: ignore[arg-type]
+        return Accepted(items, range(seq, last + 1), [], last)  # type: ignore[arg-type]
     events: list[Event] = []
     seqs: list[int] = []
     rejects: list[tuple[int, str]] = []

@@ -63,8 +63,6 @@ class Engine:
                 state.handlers[type(e)](e, sec)
             except EventError as exc:
                 rejected.append((index, str(exc)))
-        for name in changed:
-            rooms[name].tag_comments()
         self.events_applied += index + 1
         return changed, rejected
 
