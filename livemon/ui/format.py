@@ -58,14 +58,16 @@ def decimal(value: float | None, places: int = 1) -> str:
 
 
 def eta(seconds: float | None) -> str:
-    """Format seconds to stock-out as m:ss; nil (not selling) as a dash.
+    """Format seconds to stock-out as m:ss, or as hours and minutes past an hour; nil as a dash.
 
     >>> eta(95), eta(3725.4), eta(0), eta(None)
-    ('1:35', '62:05', '0:00', '—')
+    ('1:35', '1h02m', '0:00', '—')
     """
     if seconds is None:
         return DASH
     minutes, secs = divmod(max(0, int(seconds)), 60)
+    if minutes >= 60:
+        return f"{minutes // 60}h{minutes % 60:02d}m"
     return f"{minutes}:{secs:02d}"
 
 

@@ -12,8 +12,8 @@ from livemon.ui import format as fmt
 
 COLUMNS = (
     ("mark", "", 1),
-    ("sku", "sku", 10),
-    ("name", "name", 32),
+    ("sku", "sku", 8),
+    ("name", "name", 24),
     ("price", "price", 10),
     ("stock", "stock", 7),
     ("sold", "sold", 7),
