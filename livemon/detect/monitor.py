@@ -25,6 +25,7 @@ from livemon.detect.tech_issue import TechIssueDetector
 from livemon.detect.viewer_drop import ViewerDropDetector
 from livemon.engine.room import ProductState, RoomState
 from livemon.engine.tags import QUESTION_TAGS, TECH_TAGS
+from livemon.engine.window import KeyCounts
 
 # Stock alerts follow the stock itself: a restock resolves them at once.
 IMMEDIATE_KINDS = ("stock_out", "stock_low", "oversell", "adapter_down")
@@ -75,10 +76,8 @@ class RoomMonitor:
         self._duplicates = 0
         # Tagged comments wait for their second to close, then count in a window.
         self._pending: dict[int, list[dict[str, Any]]] = {}
-        self._tag_window: deque[tuple[int, str]] = deque()
-        self._tag_counts: dict[str, int] = {}
         self._questions: deque[str] = deque(maxlen=SAMPLE_QUESTIONS)
-        self._tag_span = int(surge.get("window_s", self.surge.window_s))
+        self._tags = KeyCounts(int(surge.get("window_s", self.surge.window_s)))
         w = state.windows
         self._w_orders, self._w_viewer_s = w["orders"], w["viewer_s"]
         self._w_comments = w["comments"]
@@ -99,8 +98,8 @@ class RoomMonitor:
         tagged = self._pending.pop(sec, None)
         if tagged:
             self._take_tags(sec, tagged)
-        if self._tag_window:
-            self._expire_tags(sec)
+        if self._tags.entries:
+            self._tags.expire(sec)
         featured = state.products.get(state.featured) if state.featured else None
         conv = self.conversion
         if featured is not None and featured.stock == 0:
@@ -154,7 +153,7 @@ class RoomMonitor:
 
     def _surge_detail(self) -> str:
         e = self.surge.evidence
-        asked = ", ".join(f"{t} {n}" for t, n in self._tag_counts.items() if t in QUESTION_TAGS)
+        asked = ", ".join(f"{t} {n}" for t, n in self._tags.counts.items() if t in QUESTION_TAGS)
         samples = " | ".join(self._questions)
         return (f"comments {e['comments_per_min']:.0f}/min, {e['ratio']:.1f}x usual"
                 + (f"; questions: {asked}" if asked else "")
@@ -168,7 +167,7 @@ class RoomMonitor:
         return {"action": "pin", "args": {"text": text}}
 
     def _tech_detail(self) -> str:
-        said = ", ".join(f"{t} {n}" for t, n in self._tag_counts.items() if t in TECH_TAGS)
+        said = ", ".join(f"{t} {n}" for t, n in self._tags.counts.items() if t in TECH_TAGS)
         return f"{self.tech.users} viewers report stream trouble ({said}): check the stream"
 
     @staticmethod
@@ -176,29 +175,16 @@ class RoomMonitor:
         return {"action": "mark", "args": {"label": "stream trouble reported: check the stream"}}
 
     def _take_tags(self, sec: int, tagged: list[dict[str, Any]]) -> None:
-        window, counts = self._tag_window, self._tag_counts
         for comment in tagged:
             question = False
             for tag in comment["tags"]:
-                window.append((sec, tag))
-                counts[tag] = counts.get(tag, 0) + 1
+                self._tags.add(sec, tag)
                 if tag in TECH_TAGS:
                     self.tech.add(sec, comment["user"])
                 else:
                     question = True
             if question:
                 self._questions.append(comment["text"][:60])
-
-    def _expire_tags(self, sec: int) -> None:
-        window, counts = self._tag_window, self._tag_counts
-        cutoff = sec - self._tag_span
-        while window and window[0][0] <= cutoff:
-            _, tag = window.popleft()
-            left = counts[tag] - 1
-            if left:
-                counts[tag] = left
-            else:
-                del counts[tag]
 
     # -- events -------------------------------------------------------------
 

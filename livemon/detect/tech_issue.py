@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections import deque
 
 from livemon.detect.base import Detector
+from livemon.engine.window import KeyCounts
 
 
 class TechIssueDetector(Detector):
@@ -61,8 +61,7 @@ class TechIssueDetector(Detector):
         self.clear_users = clear_users
         self._alpha = 1 - math.exp(-1 / 1800)
         self._pending: dict[int, list[str]] = {}
-        self._window: deque[tuple[int, str]] = deque()
-        self._users: dict[str, int] = {}
+        self._users = KeyCounts(window_s)
         self._usual = 0.0  # such comments per second, EWMA
 
     @property
@@ -72,7 +71,7 @@ class TechIssueDetector(Detector):
 
     @property
     def evidence(self) -> dict[str, float]:
-        return {"users": float(len(self._users)), "comments": float(len(self._window)),
+        return {"users": float(len(self._users)), "comments": float(len(self._users.entries)),
                 "usual_per_window": self._usual * self.window_s}  # fmt: skip
 
     def add(self, sec: int, user: str) -> None:
@@ -82,18 +81,10 @@ class TechIssueDetector(Detector):
     def update(self, sec: int) -> None:
         """Close second ``sec``: its comments enter the window, the oldest leave."""
         arrived = self._pending.pop(sec, ())
-        window, users = self._window, self._users
+        users = self._users
         for user in arrived:
-            window.append((sec, user))
-            users[user] = users.get(user, 0) + 1
-        cutoff = sec - self.window_s
-        while window and window[0][0] <= cutoff:
-            _, user = window.popleft()
-            left = users[user] - 1
-            if left:
-                users[user] = left
-            else:
-                del users[user]
+            users.add(sec, user)
+        users.expire(sec)
         n = len(users)
         if self._alarm:
             if n <= self.clear_users:
@@ -103,7 +94,7 @@ class TechIssueDetector(Detector):
             return
         if n >= self.min_users and n >= self.ratio * self._usual * self.window_s:
             self._alarm = True
-            self._onset = float(window[0][0])
+            self._onset = float(users.entries[0][0])
             self._severity = "crit" if n >= self.crit_users else "warn"
             return
         self._usual += self._alpha * (len(arrived) - self._usual)

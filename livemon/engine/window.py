@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 
 class Rolling:
     """Sum of values over the trailing ``span`` seconds of event time.
@@ -66,3 +68,41 @@ class Rolling:
         """The window total as of newest second ``sec`` (for lazily advanced windows)."""
         self.advance(sec)
         return self.total
+
+
+class KeyCounts:
+    """How many times each key was seen in the trailing ``span`` seconds of event time.
+
+    >>> seen = KeyCounts(span=10)
+    >>> seen.add(100, "u1"); seen.add(101, "u2"); seen.add(105, "u1")
+    >>> seen.expire(110); dict(seen.counts), len(seen)
+    ({'u1': 1, 'u2': 1}, 2)
+    """
+
+    __slots__ = ("span", "entries", "counts")
+
+    def __init__(self, span: int) -> None:
+        self.span = span
+        self.entries: deque[tuple[int, str]] = deque()
+        self.counts: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        """Distinct keys in the window."""
+        return len(self.counts)
+
+    def add(self, sec: int, key: str) -> None:
+        """Count ``key`` once in second ``sec`` (seconds come in order)."""
+        self.entries.append((sec, key))
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+    def expire(self, sec: int) -> None:
+        """Forget what is older than the window ending at second ``sec``."""
+        entries, counts = self.entries, self.counts
+        cutoff = sec - self.span
+        while entries and entries[0][0] <= cutoff:
+            _, key = entries.popleft()
+            left = counts[key] - 1
+            if left:
+                counts[key] = left
+            else:
+                del counts[key]
