@@ -17,9 +17,9 @@ METRICS: dict[str, str] = {
     "units": "units of paid orders minus refunded units",
     "gmv_cents": "sum of qty x price_cents of paid orders minus refunds",
     "gmv_1m_cents": "the same in the trailing 60 s",
-    "buyers": "distinct buyers of counted orders in the session",
+    "buyers": "distinct buyers who placed an order in the session (a refund does not remove them)",
     "conv_1m": "orders in the window / viewer-minutes in the window x 1,000 "
-               "(viewer-minutes = integral of online over event time)",
+               "(viewer-minutes = integral of online over the trailing 60 s of event time)",
     "conv_session": "buyers / total_views (销售转化率), a ratio, nil before any views",
     "gpm_cents": "1,000 x gmv_cents / total_views (千次观看成交金额), nil before any views",
     "refunds": "refunds counted in the session",
@@ -29,6 +29,6 @@ PRODUCT_METRICS: dict[str, str] = {
     "eta_s": "stock / rate_1m in seconds to stock-out; nil when not selling or stock unknown",
     "sold": "units sold minus refunded units",
     "gmv_cents": "the product's GMV minus refunds",
-    "stock": "the platform's stock, lowered by each order until a stock event sets it; nil if "
-             "unknown",
+    "stock": "the platform's stock, lowered by each order (never below 0) until a stock event "
+             "sets it; nil if unknown",
 }  # fmt: skip

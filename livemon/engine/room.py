@@ -85,8 +85,12 @@ class RoomState:
         self.coupon_uses: dict[str, int] = {}
         self.windows = {
             name: Rolling(WINDOW_S)
-            for name in ("enters", "comments", "likes", "orders", "units", "gmv", "viewer_s")
+            for name in ("enters", "comments", "likes", "orders", "units", "gmv")
         }
+        # A second's exposure is known once the clock has left it, so the
+        # newest bucket is always empty: one more bucket holds the full
+        # trailing minute of viewer-seconds.
+        self.windows["viewer_s"] = Rolling(WINDOW_S + 1)
         w = self.windows
         self._w_enters, self._w_comments, self._w_likes = w["enters"], w["comments"], w["likes"]
         self._w_orders, self._w_units, self._w_gmv = w["orders"], w["units"], w["gmv"]
@@ -142,7 +146,7 @@ class RoomState:
         else:
             # The online level held for every second the clock just left.
             vs = self.windows["viewer_s"]
-            for s in range(max(old, sec - WINDOW_S + 1), sec):
+            for s in range(max(old, sec - WINDOW_S), sec):
                 vs.add(s, self.online)
         self.newest_sec = sec
         last_closable = int(ts - LATENESS_S) - 1

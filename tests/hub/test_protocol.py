@@ -337,11 +337,6 @@ async def test_windows_hold_the_trailing_minute(raw):
     check_product(snap["products"][0], rows["A"])
 
 
-@pytest.mark.xfail(
-    reason="DISCREPANCY: the hub's viewer-minutes window integrates online over the trailing "
-    "59 s, not 60 s: conv_1m is 2/(7900/60)*1000 = 15.19, DESIGN gives 2/(8000/60)*1000 = 15.0",
-    strict=True,
-)
 async def test_conv_1m_uses_viewer_minutes_of_the_trailing_minute(raw):
     """conv_1m divides the window's orders by ∫ online dt over the same trailing 60 s."""
     events = [
