@@ -71,6 +71,8 @@ class SimAdapter(Adapter):
             "incident time in seconds after start (default: by seed, 35-60% of duration)",
         ),
         "drop": Option(float, 0.5, "factor conversion_drop multiplies the buy rate by"),
+        "viewer_drop": Option(float, 0.4, "share of online viewers viewer_drop takes away"),
+        "viewer_drop_s": Option(float, 10.0, "seconds over which viewer_drop takes them"),
         "batch_seconds": Option(int, 1, "simulated seconds per batch"),
         "truth": Option(str, "", "path to write the ground truth JSON to when the feed ends"),
     }
@@ -96,6 +98,8 @@ class SimAdapter(Adapter):
             buy_rate=settings["buy_rate"],
             incident_at=settings["incident_at"],
             drop=settings["drop"],
+            viewer_drop=settings["viewer_drop"],
+            viewer_drop_s=settings["viewer_drop_s"],
         )
         settings["incident_at"] = self.sim.incident_at
 

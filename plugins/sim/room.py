@@ -67,6 +67,8 @@ class SimRoom:
         buy_rate: float = 0.02,
         incident_at: float | None = None,
         drop: float = 0.5,
+        viewer_drop: float = scenarios.VIEWER_DROP_SHARE,
+        viewer_drop_s: float = scenarios.VIEWER_DROP_S,
     ) -> None:
         for name, value, low in (("duration", duration, 1), ("viewers", viewers, 0),
                                  ("buy_rate", buy_rate, 0), ("drop", drop, 0)):  # fmt: skip
@@ -77,6 +79,7 @@ class SimRoom:
         self.scenario, self.seed, self.room, self.start = scenario, seed, room, start
         self.duration, self.viewers, self.buy_rate = duration, viewers, buy_rate
         self.incident_at, self.drop = incident_at, drop
+        self.viewer_drop, self.viewer_drop_s = viewer_drop, max(1.0, viewer_drop_s)
         self._plan = deque(scenarios.schedule(scenario, incident_at, duration))
         self._rng = np.random.Generator(np.random.PCG64(seed))
         self._curve = ViewerCurve(viewers, duration, self._rng)
@@ -211,8 +214,8 @@ class SimRoom:
         rng = self._rng
         expected = self._curve.step()
         for at in self._viewer_drops:
-            done = min(1.0, (self.second - at + 1) / scenarios.VIEWER_DROP_S)
-            expected *= 1 - scenarios.VIEWER_DROP_SHARE * done
+            done = min(1.0, (self.second - at + 1) / self.viewer_drop_s)
+            expected *= 1 - self.viewer_drop * done
         online = max(0, round(expected))
         # Everyone who shows up counts once in the total: a rise needs at least
         # that many arrivals, and churn brings in more as others leave.
@@ -340,9 +343,8 @@ class SimRoom:
                         f"buy rate of every product x{self.drop} from here on")  # fmt: skip
         elif kind == "viewer_drop":
             self._viewer_drops.append(self.second)
-            share = scenarios.VIEWER_DROP_SHARE
-            self._truth("viewer_drop", ts, None,
-                        f"online falls {share:.0%} over {scenarios.VIEWER_DROP_S} s")  # fmt: skip
+            how = f"online falls {self.viewer_drop:.0%} over {self.viewer_drop_s:g} s"
+            self._truth("viewer_drop", ts, None, how)
         elif kind == "stockout":
             self._inject_stockout(ts)
         elif kind == "flash_sale":

@@ -140,6 +140,19 @@ def test_viewer_drop_cuts_online_by_a_third_or_more():
     assert max(after) <= 0.7 * min(before)
 
 
+def test_viewer_drop_size_and_pace_are_options():
+    """viewer_drop=0.2 over 30 s takes about a fifth of the audience, reached after 30 s."""
+    room = SimRoom(scenario="viewer_drop", duration=900, incident_at=600, viewer_drop=0.2,
+                   viewer_drop_s=30)  # fmt: skip
+    events = run_room(room)
+    assert "20% over 30 s" in incidents(room, "viewer_drop")[0]["detail"]
+    before = sum(e["online"] for e in between(events, "viewers", 540, 600)) / 20
+    midway = [e["online"] for e in between(events, "viewers", 612, 616)]
+    after = sum(e["online"] for e in between(events, "viewers", 640, 700)) / 20
+    assert 0.72 * before < after < 0.88 * before
+    assert min(midway) > after  # still falling halfway through the 30 s
+
+
 def test_stockout_sells_the_featured_product_out_in_minutes():
     """A stockout sets the featured stock low so it hits 0 a few minutes after incident_at."""
     room = SimRoom(scenario="stockout", duration=1200, incident_at=400)
