@@ -37,6 +37,7 @@ log = logging.getLogger("livemon.hub")
 ALLOWED_ROLES = {"/ingest": {"ingest"}, "/watch": {"watch", "control"}, "/control": {"control"}}
 HELLO_TIMEOUT_S = 10.0
 COMMENTS_PER_FRAME = 50  # newest comments per room per tick sent to consoles
+CATALOG_EVERY_S = 1.0  # seek index and session progress rows, batched
 
 
 class Hub:
@@ -81,6 +82,7 @@ class Hub:
         self._server: Server | None = None
         self._tasks: list[asyncio.Task] = []
         self._flush_lock = asyncio.Lock()
+        self._catalog_flushed = 0.0
         self.port: int | None = None
 
     # -- sessions -----------------------------------------------------------
@@ -223,7 +225,13 @@ class Hub:
         async with self._flush_lock:
             held = dict(self.held)
             await asyncio.to_thread(Recorder.write, self.recorder.take())
-            self.recorder.flush_catalog()
+            # The catalog is an index over the logs (recovery reads the logs),
+            # so it is written once a second, not on every 100 ms ack tick:
+            # its SQLite commits run on the event loop's thread.
+            now = time.monotonic()
+            if now - self._catalog_flushed >= CATALOG_EVERY_S:
+                self._catalog_flushed = now
+                self.recorder.flush_catalog()
         self.durable.update(held)
         self._check_adapters()
         rows, self.alert_rows = self.alert_rows, []
