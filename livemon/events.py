@@ -7,7 +7,6 @@ does not fit gets one plain message naming the field, in the form
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
 import msgspec
@@ -216,18 +215,3 @@ def from_dict(raw: dict[str, Any]) -> Event:
         return msgspec.convert(raw, AnyEvent)
     except msgspec.ValidationError:
         raise EventError(explain(raw)) from None
-
-
-def to_dict(event: Event) -> dict[str, Any]:
-    """The event as its wire map, ``type`` first, nil optionals left out."""
-    out: dict[str, Any] = {"type": event.__struct_config__.tag}
-    for name in event.__struct_fields__:
-        value = getattr(event, name)
-        if value is not None or name == "sku":
-            out[name] = value
-    return out
-
-
-def is_finite(x: float) -> bool:
-    """True for a real, finite float (helper for non-event numbers)."""
-    return not (math.isnan(x) or math.isinf(x))

@@ -123,16 +123,8 @@ class RoomState:
 
     # -- time -------------------------------------------------------------
 
-    def place(self, ts: float) -> int:
-        """The second an event at ``ts`` counts in, moving the clock forward if it is newer."""
-        if ts > self.clock:
-            self._advance(ts)
-            return self.newest_sec  # type: ignore[return-value]
-        if ts >= self.clock - LATENESS_S:
-            return int(ts)
-        return self.newest_sec  # type: ignore[return-value]
-
-    def _advance(self, ts: float) -> None:
+    def advance(self, ts: float) -> None:
+        """Move the clock to ``ts`` (newer than it): windows move, seconds close."""
         sec = int(ts)
         old = self.newest_sec
         self.clock = ts

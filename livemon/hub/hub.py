@@ -25,7 +25,7 @@ from livemon import commands, replay, wire
 from livemon import config as config_mod
 from livemon.adapters.base import Adapter
 from livemon.detect import Monitor
-from livemon.engine import Engine
+from livemon.engine import Engine, RoomState
 from livemon.engine.targets import targets
 from livemon.hub.links import AdapterLink, LocalLink, RemoteLink
 from livemon.hub.outbox import Outbox
@@ -61,7 +61,8 @@ class Hub:
         # Detectors ride on the engine's room hooks: alerts are computed from
         # events, so a resumed (replayed) session gets the same alerts.
         self.monitor = Monitor(config.get("detect", {}))
-        self.engine = Engine(on_new_room=self.monitor)
+        self.engine = Engine(on_new_room=self._attach)
+        self.minute_rows: list[tuple[str, int, dict[str, Any]]] = []  # for the catalog
         self.alert_rows: list[dict[str, Any]] = []
         self.last_frame: dict[str, float] = {}  # room -> wall time of its last frame
         self.session: str | None = None
@@ -90,6 +91,22 @@ class Hub:
     @staticmethod
     def _new_session_id() -> str:
         return time.strftime("%Y%m%d", time.gmtime()) + "-" + secrets.token_hex(3)
+
+    def _attach(self, state: RoomState) -> None:
+        """A new room: detectors, and a metrics row for the catalog at each closed minute."""
+        self.monitor(state)
+        state.second_listeners.append(self._minute)
+
+    def _minute(self, state: RoomState, sec: int) -> None:
+        if (sec + 1) % 60 == 0:
+            self.minute_rows.append((state.room, sec // 60, state.metrics()))
+
+    def _write_minutes(self) -> None:
+        rows, self.minute_rows = self.minute_rows, []
+        self.catalog.add_minutes([
+            {"session": self.session, "room": room, "minute": minute, "metrics": metrics}
+            for room, minute, metrics in rows
+        ])  # fmt: skip
 
     def _resume(self) -> str | None:
         """Fold back the newest unfinished session, if any; return its id."""
@@ -149,6 +166,7 @@ class Hub:
                     await task
         for outbox in list(self.outboxes):
             await outbox.stop()
+        self._write_minutes()
         self.recorder.close(end=end_session)
         self.catalog.close()
 
@@ -232,6 +250,7 @@ class Hub:
             if now - self._catalog_flushed >= CATALOG_EVERY_S:
                 self._catalog_flushed = now
                 self.recorder.flush_catalog()
+                self._write_minutes()
         self.durable.update(held)
         self._check_adapters()
         rows, self.alert_rows = self.alert_rows, []
