@@ -38,3 +38,45 @@ def records(
             yield offset, "events", name, events
         elif rec[0] == log.COMMAND:
             yield offset, "command", rec[1], rec[2]
+
+
+async def play(hub: Any, path: Path, room: str, speed: float | None = None,
+               start_s: float = 0.0) -> int:  # fmt: skip
+    """Feed ``room``'s recording into ``hub`` frame by frame, as its adapters sent it.
+
+    The hub folds the frames exactly as it did live (same de-duplication,
+    same rejections, same alerts), so its consoles show the session again
+    with the same drawing code. ``speed`` paces event time against the wall
+    clock (2.0 = twice as fast); None plays as fast as the hub takes it.
+    The first ``start_s`` seconds of the session are folded unpaced (a seek).
+    A recorded ``host`` change is applied again. Returns the frames fed.
+    """
+    import asyncio
+    import time
+
+    fed = 0
+    first_ts: float | None = None
+    pace_from: tuple[float, float] | None = None  # (wall, event time) when pacing began
+    for _, rec in log.read(path):
+        if rec[0] == log.COMMAND:
+            command, result = rec[1], rec[2]
+            if result.get("ok") and command.get("action") == "host":
+                hub.command_effect(command)
+            continue
+        _, name, _, _, frame = rec
+        hub.ingest_frame(name, room, frame)
+        fed += 1
+        state = hub.engine.rooms.get(room)
+        if state is None or state.newest_sec is None:
+            continue
+        clock = state.clock
+        first_ts = clock if first_ts is None else first_ts
+        if speed is None or clock - first_ts < start_s:
+            if fed % 64 == 0:
+                await asyncio.sleep(0)  # let consoles and acks run while fast-forwarding
+            continue
+        if pace_from is None:
+            pace_from = (time.monotonic(), clock)
+        delay = pace_from[0] + (clock - pace_from[1]) / speed - time.monotonic()
+        await asyncio.sleep(max(0.0, delay))
+    return fed

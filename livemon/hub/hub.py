@@ -101,12 +101,16 @@ class Hub:
         if (sec + 1) % 60 == 0:
             self.minute_rows.append((state.room, sec // 60, state.metrics()))
 
-    def _write_minutes(self) -> None:
-        rows, self.minute_rows = self.minute_rows, []
+    def _write_catalog(self) -> None:
+        """Queued catalog rows: seek index, session progress, minutes and alert changes."""
+        self.recorder.flush_catalog()
+        minutes, self.minute_rows = self.minute_rows, []
         self.catalog.add_minutes([
             {"session": self.session, "room": room, "minute": minute, "metrics": metrics}
-            for room, minute, metrics in rows
+            for room, minute, metrics in minutes
         ])  # fmt: skip
+        alerts, self.alert_rows = self.alert_rows, []
+        self.catalog.add_alerts(alerts)
 
     def _resume(self) -> str | None:
         """Fold back the newest unfinished session, if any; return its id."""
@@ -135,7 +139,7 @@ class Hub:
     def _replay_command(self, command: dict[str, Any], result: dict[str, Any]) -> None:
         self.results[command.get("id")] = {"ok": result.get("ok"), "detail": result.get("detail")}
         if result.get("ok"):
-            self._command_effect(command)
+            self.command_effect(command)
 
     # -- life cycle -----------------------------------------------------------
 
@@ -166,7 +170,7 @@ class Hub:
                     await task
         for outbox in list(self.outboxes):
             await outbox.stop()
-        self._write_minutes()
+        self._write_catalog()
         self.recorder.close(end=end_session)
         self.catalog.close()
 
@@ -249,12 +253,9 @@ class Hub:
             now = time.monotonic()
             if now - self._catalog_flushed >= CATALOG_EVERY_S:
                 self._catalog_flushed = now
-                self.recorder.flush_catalog()
-                self._write_minutes()
+                self._write_catalog()
         self.durable.update(held)
         self._check_adapters()
-        rows, self.alert_rows = self.alert_rows, []
-        self.catalog.add_alerts(rows)
         for ws, (name, acked) in list(self.acked.items()):
             seq = self.durable.get(name, 0)
             if seq > acked:
@@ -476,7 +477,7 @@ class Hub:
         if problem:
             return {"ok": False, "detail": problem}
         if action in commands.HUB_ACTIONS:
-            return self._command_effect(message)
+            return self.command_effect(message)
         link = self.links.get(room)
         if link is None:
             return {"ok": False, "detail": f"no adapter is connected for room {room}: start "
@@ -490,10 +491,10 @@ class Hub:
             return {"ok": False, "detail": f"adapter {link.name} did not answer within "
                     f"{self.command_timeout:g} s; outcome unknown, check the platform"}  # fmt: skip
         if outcome["ok"]:
-            self._command_effect(message)
+            self.command_effect(message)
         return outcome
 
-    def _command_effect(self, message: dict[str, Any]) -> dict[str, Any]:
+    def command_effect(self, message: dict[str, Any]) -> dict[str, Any]:
         """What a carried-out command changes in the hub itself (also on recovery)."""
         room, action = message.get("room"), message.get("action")
         args = message.get("args") or {}

@@ -1,0 +1,64 @@
+"""Replay: a recording played into a fresh hub shows the session exactly as it was live."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from livemon import config, replay
+from livemon.hub import Hub
+from plugins.sim import SimAdapter
+
+TOKENS = {"ingest": "ti", "watch": "tw", "control": "tc"}
+
+
+async def _live(record_dir: Path) -> tuple[dict, Path, list]:
+    hub = Hub(config.load(), record_dir, tokens=TOKENS)
+    await hub.start("127.0.0.1", 0)
+    await hub.run_adapter(SimAdapter(room="r", scenario="stockout", seed=5, speed="max",
+                                     duration=600, incident_at=120, viewers=600))  # fmt: skip
+    await hub.execute({"id": "h1", "room": "r", "action": "host", "args": {"name": "Lin"}})
+    snapshot = hub.snapshot("r")
+    await hub.stop()
+    (log,) = (record_dir / "r").glob("*.lmrec")
+    alerts = list(hub.catalog.__class__(record_dir).db.query(
+        "select id, kind, state from alerts order by rowid"))  # fmt: skip
+    return snapshot, log, alerts
+
+
+async def test_replay_gives_the_live_numbers_alerts_and_host(tmp_path: Path) -> None:
+    """Played back (unpaced and paced), the hub ends on the live snapshot, alerts and host."""
+    live, log, live_alerts = await _live(tmp_path / "live")
+    assert any(a["kind"] == "stock_out" for a in live_alerts)
+    for speed in (None, 1e6):
+        hub = Hub(config.load(), tmp_path / f"replay-{speed}", tokens=TOKENS)
+        await hub.start("127.0.0.1", 0)
+        frames = await replay.play(hub, log, "r", speed)
+        again = hub.snapshot("r")
+        await hub.flush()
+        await hub.stop()
+        replayed = list(hub.catalog.__class__(tmp_path / f"replay-{speed}").db.query(
+            "select id, kind, state from alerts order by rowid"))  # fmt: skip
+        assert frames == 600  # one frame per simulated second
+        assert again["metrics"] == live["metrics"]
+        assert again["products"] == live["products"]
+        assert again["host"] == "Lin"
+        assert replayed == live_alerts
+
+
+async def test_replay_command_prints_the_final_snapshot(tmp_path: Path) -> None:
+    """``livemon replay --no-console`` folds the newest session and prints its snapshot."""
+    live, _, _ = await _live(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "livemon.cli", "replay", "--record-dir", str(tmp_path),
+         "--no-console"], capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["metrics"] == live["metrics"]
+    missing = subprocess.run(
+        [sys.executable, "-m", "livemon.cli", "replay", "--record-dir", str(tmp_path),
+         "--session", "nope", "--no-console"], capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert missing.returncode == 2 and "see livemon sessions" in missing.stderr
