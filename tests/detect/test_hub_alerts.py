@@ -60,8 +60,13 @@ async def test_watch_receives_alerts_and_control_acks_one(tmp_path):
         acked = await _until(watch, "alert", lambda m: m["id"] == alert["id"]
                              and m["state"] == "acked")  # fmt: skip
         assert acked["kind"] == "stock_out"
-        await hub.flush()
-        rows = list(hub.catalog.db.query("select state from alerts where id = ?", [alert["id"]]))
+        rows: list = []
+        for _ in range(40):  # the catalog is written once a second
+            await asyncio.sleep(0.1)
+            rows = list(hub.catalog.db.query("select state from alerts where id = ?",
+                                             [alert["id"]]))  # fmt: skip
+            if len(rows) == 2:
+                break
         assert [r["state"] for r in rows] == ["open", "acked"]
         snapshot = hub.snapshot("room-1")
         assert any(a["id"] == alert["id"] and a["state"] == "acked" for a in snapshot["alerts"])
