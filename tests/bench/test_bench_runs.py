@@ -32,3 +32,12 @@ def test_bench_latency_reports_percentiles() -> None:
                                                                                   "p99"))
     assert "100 probes" in out
     assert 0 < p50 <= p90 <= p99
+
+
+def test_bench_replay_reports_each_stage() -> None:
+    """``bench replay`` records a session and reports read, fold and play rates for it."""
+    out = bench("replay", "--minutes", "3", "--viewers", "500")
+    assert re.search(r"[\d,]+ events, [\d.]+ MiB log", out)
+    for stage in ("read + validate", "fold + detectors", "play into a hub"):
+        line = next(line for line in out.splitlines() if line.startswith(stage))
+        assert float(re.search(r"([\d,]+) events/s", line).group(1).replace(",", "")) > 0
