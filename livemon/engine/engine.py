@@ -43,6 +43,7 @@ class Engine:
             if e.room != last_name:
                 last_name = e.room
                 state = rooms.get(last_name) or self.room(last_name)
+                handlers = state.handlers
                 changed.add(last_name)
             # The second this event counts in (the rule in RoomState); inlined
             # because this loop runs once per event.
@@ -59,7 +60,7 @@ class Engine:
             else:
                 sec = state.newest_sec
             try:
-                state.handlers[type(e)](e, sec)
+                handlers[type(e)](e, sec)
             except EventError as exc:
                 rejected.append((index, str(exc)))
         return changed, rejected
