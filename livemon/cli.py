@@ -74,8 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("metrics", help="the metrics and their definitions")
     p.add_argument("--list", action="store_true", required=True)
 
-    p = sub.add_parser("bench", help="benchmarks: ingest, latency, replay, detect")
-    p.add_argument("which", choices=["ingest", "latency", "replay", "detect"])
+    p = sub.add_parser("bench", help="benchmarks: ingest, latency, replay, memory, detect")
+    p.add_argument("which", choices=["ingest", "latency", "replay", "memory", "detect"])
     p.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 

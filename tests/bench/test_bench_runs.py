@@ -41,3 +41,13 @@ def test_bench_replay_reports_each_stage() -> None:
     for stage in ("read + validate", "fold + detectors", "play into a hub"):
         line = next(line for line in out.splitlines() if line.startswith(stage))
         assert float(re.search(r"([\d,]+) events/s", line).group(1).replace(",", "")) > 0
+
+
+def test_bench_memory_reports_rss_as_the_session_grows() -> None:
+    """``bench memory`` prints RSS at eight points of the session and the growth per event."""
+    out = bench("memory", "--hours", "0.1", "--viewers", "1000")
+    rows = [line.split() for line in out.splitlines()[1:] if line.strip()[:1].isdigit()]
+    assert len(rows) == 8
+    events = [int(r[0].replace(",", "")) for r in rows]
+    assert events == sorted(events) and events[0] > 0
+    assert re.search(r"grew [\d.-]+ MiB over [\d,]+ events: -?\d+ bytes/event", out)
