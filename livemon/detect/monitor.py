@@ -30,6 +30,7 @@ from livemon.engine.window import KeyCounts
 # Stock alerts follow the stock itself: a restock resolves them at once.
 IMMEDIATE_KINDS = ("stock_out", "stock_low", "oversell", "adapter_down")
 SAMPLE_QUESTIONS = 3
+REFRESH_S = 5  # seconds of event time between evidence refreshes of an ongoing alert
 
 
 def _params(cfg: dict[str, Any], cls: type) -> dict[str, Any]:
@@ -115,16 +116,36 @@ class RoomMonitor:
         self.surge.update(sec, self._w_comments.at(sec), viewer_s)
         self.tech.update(sec)
         active = self.book.active
-        if conv.alarm or ("conversion_drop", None) in active:
+        if not active and not (conv.alarm or self.viewers.alarm or self.surge.alarm
+                               or self.tech.alarm):  # fmt: skip
+            return  # the usual quiet second: nothing to open, refresh or clear
+        refresh = sec % REFRESH_S == 0
+        if self._due("conversion_drop", conv, active, refresh):
             self._sync_conversion(ts)
-        if self.viewers.alarm or ("viewer_drop", None) in active:
+        if self._due("viewer_drop", self.viewers, active, refresh):
             self._sync("viewer_drop", self.viewers, ts, self._viewer_detail)
-        if self.surge.alarm or ("comment_surge", None) in active:
+        if self._due("comment_surge", self.surge, active, refresh):
             self._sync("comment_surge", self.surge, ts, self._surge_detail, self._surge_suggest)
-        if self.tech.alarm or ("tech_issue", None) in active:
+        if self._due("tech_issue", self.tech, active, refresh):
             self._sync("tech_issue", self.tech, ts, self._tech_detail, self._tech_suggest)
-        for sku in [s for kind, s in active if kind == "stock_low"]:
-            self._check_low(state, state.products[sku], ts, sec)
+        if refresh:
+            for sku in [s for kind, s in active if kind == "stock_low"]:
+                self._check_low(state, state.products[sku], ts, sec)
+
+    @staticmethod
+    def _due(kind: str, detector, active: dict, refresh: bool) -> bool:
+        """Whether the alert of ``kind`` needs syncing with its detector this second.
+
+        Opening, escalating and clearing are never late; an ongoing alert's
+        evidence is refreshed every ``REFRESH_S`` seconds of event time rather
+        than every second, which is most of the per-second cost in quiet rooms.
+        """
+        alert = active.get((kind, None))
+        if alert is None:
+            return detector.alarm
+        if not detector.alarm or refresh:
+            return True
+        return detector.severity == "crit" and alert["severity"] != "crit"
 
     def _sync(self, kind: str, detector, ts: float, detail, suggest=None) -> None:
         if detector.alarm:

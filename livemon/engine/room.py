@@ -207,13 +207,16 @@ class RoomState:
     def tag_comments(self) -> None:
         """Tag the comments folded since the last call, in one pass.
 
-        Every tagged comment goes to the comment listeners. This runs before
-        any second closes (and when comments are taken for consoles), so the
-        outcome does not depend on batching, and a frame of one comment does
-        not pay for a tagging pass of its own.
+        Every tagged comment goes to the comment listeners (the detectors);
+        with none there is nothing to tag here, as consoles get their tags
+        when comments are taken. This runs before any second closes (and when
+        comments are taken), so the outcome does not depend on batching, and
+        a frame of one comment does not pay for a tagging pass of its own.
         """
         pending, self._untagged = self._untagged, []
         self.new_comments += pending
+        if not self.comment_listeners:
+            return
         found = tag_batch([e.text for e, _ in pending])
         for i, tags in found.items():
             e, sec = pending[i]
