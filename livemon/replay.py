@@ -54,6 +54,7 @@ async def play(hub: Any, path: Path, room: str, speed: float | None = None,
     import asyncio
     import time
 
+    hub.watch_adapters = False  # a recording has no adapter to go down
     fed = 0
     first_ts: float | None = None
     pace_from: tuple[float, float] | None = None  # (wall, event time) when pacing began

@@ -67,6 +67,7 @@ class Hub:
         self.last_frame: dict[str, float] = {}  # room -> wall time of its last frame
         self.session: str | None = None
         self._started_wall = time.time()
+        self.watch_adapters = True  # adapter_down; off when replaying a recording
         self.held: dict[str, int] = {}  # adapter name -> highest seq taken
         self.durable: dict[str, int] = {}  # adapter name -> highest seq on disk
         self.hosts: dict[str, str] = {}
@@ -315,6 +316,8 @@ class Hub:
 
     def _check_adapters(self) -> None:
         """``adapter_down`` on the wall clock, for every live room (the only wall-time alert)."""
+        if not self.watch_adapters:
+            return
         now = time.time()
         for room, monitor in self.monitor.rooms.items():
             if monitor.state.live or monitor.adapter_down.alarm:

@@ -62,3 +62,25 @@ async def test_replay_command_prints_the_final_snapshot(tmp_path: Path) -> None:
          "--session", "nope", "--no-console"], capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert missing.returncode == 2 and "see livemon sessions" in missing.stderr
+
+
+async def test_a_replay_never_reports_its_adapter_down(tmp_path: Path) -> None:
+    """A replayed live session has no adapter to lose: adapter_down stays quiet, unlike live."""
+    import time
+
+    _, log, _ = await _live(tmp_path / "live")
+    hub = Hub(config.load(), tmp_path / "replay", tokens=TOKENS)
+    await hub.start("127.0.0.1", 0)
+    try:
+        await replay.play(hub, log, "r")
+        # As if the recording stopped mid-broadcast (a crash): live, last frame long ago.
+        hub.engine.rooms["r"].live = True
+        hub.last_frame["r"] = time.time() - 60
+        await hub.flush()
+        kinds = {a["kind"] for a in hub.snapshot("r")["alerts"]}
+        assert "adapter_down" not in kinds
+        hub.watch_adapters = True  # what a live hub does with the same silence
+        await hub.flush()
+        assert "adapter_down" in {a["kind"] for a in hub.snapshot("r")["alerts"]}
+    finally:
+        await hub.stop()
