@@ -14,9 +14,10 @@ from rich.text import Text
 from textual import events
 from textual.message import Message
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+from textual.widgets.data_table import RowDoesNotExist
 
 from livemon.ui import format as fmt
+from livemon.ui.widgets.row_cursor import row_key_under_cursor
 
 # class -> (badge text, badge style, style of the other cells)
 CLASS_LOOK: dict[str, tuple[str, str, str]] = {
@@ -185,13 +186,8 @@ class AlertPanel(DataTable):
     @property
     def selected_alert(self) -> dict[str, Any] | None:
         """The alert under the cursor, or None when the panel is empty."""
-        if not self.row_count:
-            return None
-        try:
-            row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        except CellDoesNotExist:
-            return None
-        return self._alerts.get(str(row_key.value))
+        key = row_key_under_cursor(self)
+        return None if key is None else self._alerts.get(key)
 
     @property
     def alert_ids(self) -> list[str]:

@@ -6,9 +6,10 @@ from typing import Any
 
 from rich.text import Text
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+from textual.widgets.data_table import RowDoesNotExist
 
 from livemon.ui import format as fmt
+from livemon.ui.widgets.row_cursor import row_key_under_cursor
 
 COLUMNS = (
     ("mark", "", 1),
@@ -83,13 +84,7 @@ class ProductTable(DataTable):
     @property
     def selected_sku(self) -> str | None:
         """The sku of the row under the cursor, or None when the table is empty."""
-        if not self.row_count:
-            return None
-        try:
-            row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        except CellDoesNotExist:
-            return None
-        return row_key.value
+        return row_key_under_cursor(self)
 
     def cell_text(self, sku: str, column: str) -> str:
         """The plain text shown in one cell (for tests and the stage screen)."""
