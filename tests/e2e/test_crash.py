@@ -17,6 +17,8 @@ from pathlib import Path
 import msgpack
 from websockets.asyncio.client import connect
 
+from livemon.record.log import EVENTS, scan
+
 TOKENS = {"LIVEMON_INGEST_TOKEN": "ti", "LIVEMON_WATCH_TOKEN": "tw", "LIVEMON_CONTROL_TOKEN": "tc"}
 TOTAL = 20_000  # events: one order each, so orders == events counted
 BATCH = 200
@@ -96,7 +98,7 @@ async def _send_all(ws, start: int, stop_after_ack: int | None) -> int:
 
 
 async def test_kill_9_mid_stream_loses_nothing_and_counts_nothing_twice(tmp_path: Path) -> None:
-    """After kill -9 and a restart on the same dir and port, the session resumes exactly."""
+    """After kill -9 (and a torn last write), a restart on the same dir resumes exactly."""
     port = _free_port()
     hub = _start_hub(tmp_path, port)
     try:
@@ -113,6 +115,11 @@ async def test_kill_9_mid_stream_loses_nothing_and_counts_nothing_twice(tmp_path
         hub.wait(10)
         await ws.close()
         assert acked_before > 0
+        # A write torn by the crash: a record header promising more than follows.
+        (log,) = (tmp_path / "r").glob("*.lmrec")
+        whole = log.stat().st_size
+        with log.open("ab") as f:
+            f.write((4000).to_bytes(4, "little") + b"\0\0\0\0" + b"torn record")
 
         hub = _start_hub(tmp_path, port)
         ws = await _connect(f"ws://127.0.0.1:{port}/ingest")
@@ -122,6 +129,7 @@ async def test_kill_9_mid_stream_loses_nothing_and_counts_nothing_twice(tmp_path
         assert resumed_at >= acked_before
         counted = await _watch_metrics(port)
         assert counted["orders"] == resumed_at, "every recorded event is in the metrics"
+        assert log.stat().st_size >= whole, "the torn tail is cut, nothing before it"
         assert counted["gmv_cents"] == resumed_at * PRICE
 
         # Resend from what was acked before the kill: the overlap must not count twice.
@@ -133,6 +141,9 @@ async def test_kill_9_mid_stream_loses_nothing_and_counts_nothing_twice(tmp_path
         assert final["units"] == TOTAL
         assert final["gmv_cents"] == TOTAL * PRICE
         assert final["buyers"] == 97
+        records, whole_records_end = scan(log)
+        assert whole_records_end == log.stat().st_size, "no torn bytes left in the log"
+        assert sum(r[1][3] for r in records if r[1][0] == EVENTS) >= TOTAL
     finally:
         hub.kill()
         hub.wait(10)
