@@ -43,6 +43,9 @@ def load(
     ``NAME`` is a config section (``guardrails.max_discount_cents=3000``) or,
     when it names an adapter, that adapter's section (``sim.seed=3``).
     """
+    if not DEFAULT_FILE.exists():
+        raise ConfigError(f"the default config {DEFAULT_FILE} is missing: run livemon from its "
+                          "source tree (pip install -e .), as the README says")  # fmt: skip
     config = tomllib.loads(DEFAULT_FILE.read_text(encoding="utf-8"))
     if path is not None:
         try:
