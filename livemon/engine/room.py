@@ -107,7 +107,6 @@ class RoomState:
         self.orders = self.units = self.gmv_cents = self.refunds = 0
         self.duplicate_orders = self.unknown_sku_orders = 0
         self.buyers: set[str] = set()
-        # order_id -> (sku, qty, price_cents, second) while counted, None once refunded
         # order_id -> pack_order(...) while counted, None once refunded; kept for
         # the whole session (duplicates and refunds), so kept small.
         self.order_book: dict[str, int | tuple[int, int, int, int] | None] = {}

@@ -1,7 +1,8 @@
 """The recorder: one append-only log per room of a session, and the catalog beside them.
 
-Files: ``<record_dir>/<room>/<start>-<session>.lmrec``; catalog rows are
-queued and written in one transaction per ``flush``.
+Files: ``<record_dir>/<room>/<start>-<session>.lmrec``. Log bytes are queued
+and handed to ``write`` (the hub does it on a thread, then acks); catalog rows
+are queued and written in one transaction by ``flush_catalog``.
 """
 
 from __future__ import annotations
