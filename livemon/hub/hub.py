@@ -65,6 +65,7 @@ class Hub:
         self.minute_rows: list[tuple[str, int, dict[str, Any]]] = []  # for the catalog
         self.alert_rows: list[dict[str, Any]] = []
         self.last_frame: dict[str, float] = {}  # room -> wall time of its last frame
+        self.fed: set[str] = set()  # rooms with frames since the last flush
         self.session: str | None = None
         self._started_wall = time.time()
         self.watch_adapters = True  # adapter_down; off when replaying a recording
@@ -171,6 +172,7 @@ class Hub:
                     await task
         for outbox in list(self.outboxes):
             await outbox.stop()
+        self._drain_alerts()
         self._write_catalog()
         self.recorder.close(end=end_session)
         self.catalog.close()
@@ -218,10 +220,7 @@ class Hub:
                 state.newest_sec if state else None, state.clock if state else None,
             )  # fmt: skip
         self.dirty |= changed
-        now = time.time()
-        for r in rooms:
-            self.last_frame[r] = now
-        self._drain_alerts()
+        self.fed |= rooms  # stamped with the wall clock at the next flush (adapter_down)
         return rejects
 
     async def run_adapter(self, adapter: Adapter, name: str | None = None) -> None:
@@ -276,7 +275,13 @@ class Hub:
         return message
 
     async def broadcast(self) -> None:
-        """Send each console the newest snapshot and comments of every changed room."""
+        """Send each console the alert changes, then the newest snapshot and comments of
+        every changed room.
+
+        Alert changes are collected here, once a tick, rather than per frame:
+        they go out before the snapshots that show them.
+        """
+        self._drain_alerts()
         dirty, self.dirty = self.dirty, set()
         for room in dirty:
             state = self.engine.rooms[room]
@@ -316,9 +321,12 @@ class Hub:
 
     def _check_adapters(self) -> None:
         """``adapter_down`` on the wall clock, for every live room (the only wall-time alert)."""
+        now = time.time()
+        for room in self.fed:
+            self.last_frame[room] = now
+        self.fed.clear()
         if not self.watch_adapters:
             return
-        now = time.time()
         for room, monitor in self.monitor.rooms.items():
             if monitor.state.live or monitor.adapter_down.alarm:
                 last = self.last_frame.get(room, self._started_wall)

@@ -73,6 +73,7 @@ async def test_a_replay_never_reports_its_adapter_down(tmp_path: Path) -> None:
     await hub.start("127.0.0.1", 0)
     try:
         await replay.play(hub, log, "r")
+        await hub.flush()  # the frames fed are stamped with the wall clock here
         # As if the recording stopped mid-broadcast (a crash): live, last frame long ago.
         hub.engine.rooms["r"].live = True
         hub.last_frame["r"] = time.time() - 60
