@@ -513,7 +513,8 @@ class Hub:
             self.coupons_issued[room] = self.coupons_issued.get(room, 0) + 1
         elif action == "host":
             self.hosts[room] = args["name"]
-            self.dirty.add(room) if room in self.engine.rooms else None
+            if room in self.engine.rooms:
+                self.dirty.add(room)
             return {"ok": True, "detail": f"host on air: {args['name']}"}
         elif action == "mark":
             return {"ok": True, "detail": f"bookmark: {args['label']}"}
