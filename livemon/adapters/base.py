@@ -9,9 +9,12 @@ knows nothing of websockets or of the hub: the same object runs in-process
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
+
+# The states a feed reports (PROTOCOL.md's ``feed`` op carries them to the hub).
+FEED_STATES = ("connecting", "up", "down", "ended")
 
 
 class CommandRefused(Exception):
@@ -64,6 +67,11 @@ class Adapter(abc.ABC):
     # Options for a short, self-contained run (the conformance suite uses
     # them); None for an adapter that needs a live platform to produce events.
     quick_options: ClassVar[Mapping[str, Any] | None] = None
+    # Where the platform connection stands; see set_feed_state. Class-level
+    # defaults so that subclasses with their own __init__ still have them.
+    feed_state: str = "connecting"
+    feed_detail: str = ""
+    _feed_listeners: list[Callable[[str, str], None]] | None = None
 
     def __init__(self, room: str = "room-1", **options: Any) -> None:
         unknown = sorted(set(options) - set(self.options))
@@ -83,3 +91,36 @@ class Adapter(abc.ABC):
     async def command(self, action: str, args: Mapping[str, Any]) -> str:
         """Carry out ``action``; return a detail line, or raise ``CommandRefused``."""
         raise CommandRefused(f"adapter {self.name} cannot {action}")
+
+    def set_feed_state(self, state: str, detail: str = "") -> None:
+        """Record where the platform connection stands and tell whoever watches.
+
+        ``state`` is one of ``FEED_STATES``: "down" while the platform link is
+        out (a quiet room on a live connection is still "up"); ``detail`` is a
+        short human line (the error, the retry delay). A repeat of the same
+        state and detail is not passed on again.
+
+        >>> class Quiet(Adapter):
+        ...     name = "quiet"
+        ...     async def batches(self):
+        ...         yield []
+        >>> seen = []
+        >>> feed = Quiet()
+        >>> feed.watch_feed_state(lambda state, detail: seen.append((state, detail)))
+        >>> feed.set_feed_state("down", "timeout"); feed.set_feed_state("down", "timeout")
+        >>> feed.feed_state, seen
+        ('down', [('down', 'timeout')])
+        """
+        if state not in FEED_STATES:
+            raise ValueError(f"feed state must be one of {', '.join(FEED_STATES)}, got {state!r}")
+        if (state, detail) == (self.feed_state, self.feed_detail):
+            return
+        self.feed_state, self.feed_detail = state, detail
+        for listener in list(self._feed_listeners or ()):
+            listener(state, detail)
+
+    def watch_feed_state(self, listener: Callable[[str, str], None]) -> None:
+        """Call ``listener(state, detail)`` on every change of the feed state."""
+        if self._feed_listeners is None:
+            self._feed_listeners = []
+        self._feed_listeners.append(listener)
