@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import sqlite3
 import time
 from http import HTTPStatus
 from pathlib import Path
@@ -27,6 +28,7 @@ from livemon.adapters.base import Adapter
 from livemon.detect import Monitor
 from livemon.engine import Engine, RoomState
 from livemon.engine.targets import targets
+from livemon.hub.disk import DiskHealth
 from livemon.hub.links import AdapterLink, LocalLink, RemoteLink
 from livemon.hub.outbox import Outbox
 from livemon.ingest import accept
@@ -38,6 +40,11 @@ ALLOWED_ROLES = {"/ingest": {"ingest"}, "/watch": {"watch", "control"}, "/contro
 HELLO_TIMEOUT_S = 10.0
 COMMENTS_PER_FRAME = 50  # newest comments per room per tick sent to consoles
 CATALOG_EVERY_S = 1.0  # seek index and session progress rows, batched
+WRITE_ERRORS = (OSError, sqlite3.Error)  # a full disk, as the logs and the catalog raise it
+
+
+class RecordError(Exception):
+    """A frame's room log cannot be opened: nothing of the frame was taken."""
 
 
 class Hub:
@@ -50,6 +57,9 @@ class Hub:
         self.snapshot_interval = 1.0 / float(hub_cfg.get("snapshot_hz", 10))
         self.ack_interval = float(hub_cfg.get("ack_interval_s", 0.1))
         self.command_timeout = float(hub_cfg.get("command_timeout_s", 10.0))
+        # While the disk fails, unwritten log bytes wait in memory up to this; then
+        # ingest waits too (adapters keep their unacked batches meanwhile).
+        self.max_pending_bytes = int(float(hub_cfg.get("max_pending_mb", 256)) * 1024 * 1024)
         self.rails = commands.Guardrails(**config.get("guardrails", {}))
         session_cfg = config.get("session", {})
         self.goals = dict(session_cfg.get("targets", {}))
@@ -82,6 +92,8 @@ class Hub:
         self.session = self._resume() or self._new_session_id()
         self._drain_alerts(known=self._recorded_alerts())
         self.recorder = Recorder(self.record_dir, self.session, self.catalog)
+        self.disk = DiskHealth(str(self.record_dir))
+        self._open_error: BaseException | None = None  # a room log that could not be opened
         self._server: Server | None = None
         self._tasks: list[asyncio.Task] = []
         self._flush_lock = asyncio.Lock()
@@ -107,12 +119,17 @@ class Hub:
         """Queued catalog rows: seek index, session progress, minutes and alert changes."""
         self.recorder.flush_catalog()
         minutes, self.minute_rows = self.minute_rows, []
-        self.catalog.add_minutes([
-            {"session": self.session, "room": room, "minute": minute, "metrics": metrics}
-            for room, minute, metrics in minutes
-        ])  # fmt: skip
         alerts, self.alert_rows = self.alert_rows, []
-        self.catalog.add_alerts(alerts)
+        try:
+            self.catalog.add_minutes([
+                {"session": self.session, "room": room, "minute": minute, "metrics": metrics}
+                for room, minute, metrics in minutes
+            ])  # fmt: skip
+            self.catalog.add_alerts(alerts)
+        except WRITE_ERRORS:
+            self.minute_rows[:0] = minutes  # kept for the next try (minutes are replaced)
+            self.alert_rows[:0] = alerts
+            raise
 
     def _resume(self) -> str | None:
         """Fold back the newest unfinished session, if any; return its id."""
@@ -173,8 +190,14 @@ class Hub:
         for outbox in list(self.outboxes):
             await outbox.stop()
         self._drain_alerts()
-        self._write_catalog()
-        self.recorder.close(end=end_session)
+        try:
+            self._write_catalog()
+            self.recorder.close(end=end_session)
+        except WRITE_ERRORS as exc:
+            # Never acknowledged, so the adapters still hold it; the session stays
+            # open and is resumed from what is on disk.
+            log.error("stopping with %d bytes of the recording unwritten (%s): they were "
+                      "never acknowledged", self.recorder.pending_bytes(), exc)  # fmt: skip
         self.catalog.close()
 
     @staticmethod
@@ -206,6 +229,7 @@ class Hub:
         if seq + len(items) - 1 <= held:
             return []  # a resent batch the hub already holds
         taken = accept(held, seq, items, clean)
+        self._open_logs(taken.events, room)
         self.held[name] = taken.last_seq
         changed, state_rejects = self.engine.apply(taken.events)
         rejects = taken.rejects
@@ -223,6 +247,41 @@ class Hub:
         self.fed |= rooms  # stamped with the wall clock at the next flush (adapter_down)
         return rejects
 
+    def _open_logs(self, events: list, room: str | None) -> None:
+        """Open the log of every room of ``events`` (or ``room``), or raise ``RecordError``.
+
+        Runs before anything of the frame is counted, so a log that cannot be
+        opened leaves the frame untaken: it is not acked, and is sent again.
+        """
+        writers = self.recorder.writers
+        rooms = {e.room for e in events} if events else {room} if room else set()
+        for r in rooms:
+            if r in writers:
+                continue
+            try:
+                self.recorder.writer(r)
+            except WRITE_ERRORS as exc:
+                self._open_error = exc
+                raise RecordError(f"cannot open the log of room {r!r}: {exc}") from exc
+        self._open_error = None
+
+    async def _take(self, name: str, room: str | None, frame: bytes | str) -> list | None:
+        """``ingest_frame`` for a live feed: waits while the disk cannot take more.
+
+        While the disk fails, taken frames wait in memory (never acked) up to
+        ``max_pending_bytes``; past that, or while a room's log cannot be
+        opened, the frame waits here, and so does the feed behind it.
+        """
+        while True:
+            if self.disk.failing and self.recorder.pending_bytes() > self.max_pending_bytes:
+                await asyncio.sleep(self.ack_interval)
+                continue
+            try:
+                return self.ingest_frame(name, room, frame)
+            except RecordError as exc:
+                self.disk.update(exc, self.recorder.pending_bytes())
+                await asyncio.sleep(self.ack_interval)
+
     async def run_adapter(self, adapter: Adapter, name: str | None = None) -> None:
         """Run an adapter object in this process until its feed ends (embedded mode)."""
         name = name or adapter.name
@@ -233,7 +292,7 @@ class Hub:
             async for batch in adapter.batches():
                 if not batch:
                     continue
-                rejects = self.ingest_frame(name, adapter.room, wire.encode_batch(seq, batch))
+                rejects = await self._take(name, adapter.room, wire.encode_batch(seq, batch))
                 for k, message in rejects or ():
                     log.warning("adapter %s: event seq %d rejected: %s", name, k, message)
                 seq += len(batch)
@@ -246,15 +305,26 @@ class Hub:
         """Make what was taken durable, then acknowledge it to the adapters."""
         async with self._flush_lock:
             held = dict(self.held)
-            await asyncio.to_thread(Recorder.write, self.recorder.take())
+            failed = await asyncio.to_thread(Recorder.write, self.recorder.take())
+            error: BaseException | None = None
+            if failed:
+                # Kept, in order, ahead of newer bytes: nothing past the last
+                # durable record is acknowledged until they are written.
+                self.recorder.restore(failed)
+                error = failed[0][2]
+            else:
+                self.durable.update(held)
             # The catalog is an index over the logs (recovery reads the logs),
             # so it is written once a second, not on every 100 ms ack tick:
             # its SQLite commits run on the event loop's thread.
             now = time.monotonic()
-            if now - self._catalog_flushed >= CATALOG_EVERY_S:
-                self._catalog_flushed = now
-                self._write_catalog()
-        self.durable.update(held)
+            if error is None and now - self._catalog_flushed >= CATALOG_EVERY_S:
+                try:
+                    self._write_catalog()
+                    self._catalog_flushed = now
+                except WRITE_ERRORS as exc:
+                    error = exc  # the logs are durable (acks go on); the rows wait
+        self._disk_state(error or self._open_error)
         self._check_adapters()
         for ws, (name, acked) in list(self.acked.items()):
             seq = self.durable.get(name, 0)
@@ -262,6 +332,22 @@ class Hub:
                 self.acked[ws] = (name, seq)
                 with contextlib.suppress(ConnectionClosed):
                     await ws.send(wire.encode({"op": "ack", "seq": seq}))
+
+    def _disk_state(self, error: BaseException | None) -> None:
+        """A crit ``disk`` alert in every room while the recording cannot be written."""
+        change = self.disk.update(error, self.recorder.pending_bytes())
+        if change is None:
+            return
+        now = time.time()
+        for monitor in self.monitor.rooms.values():
+            book = monitor.book
+            book.min_open_by_kind["disk"] = 0.0  # resolves as soon as a write succeeds
+            if change == "failed":
+                book.update("disk", None, "crit", now, now, self.disk.detail(),
+                            {"pending_bytes": self.recorder.pending_bytes()})  # fmt: skip
+            else:
+                book.clear("disk", None, now)
+        self._drain_alerts()
 
     # -- fan-out -------------------------------------------------------------
 
@@ -406,7 +492,7 @@ class Hub:
         default_room = rooms[0] if rooms else None
         try:
             async for data in ws:
-                rejects = self.ingest_frame(name, default_room, data)
+                rejects = await self._take(name, default_room, data)
                 if rejects is None:
                     message = wire.decode(data)
                     if message["op"] == "result":

@@ -8,6 +8,7 @@ mid-write): ``LogWriter`` cuts it off when it opens the file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 import zlib
@@ -62,10 +63,12 @@ def read(path: Path) -> Iterator[tuple[int, list[Any]]]:
 
 
 class LogWriter:
-    """Appends records to one log file; ``flush`` makes them durable.
+    """Appends records to one log file; ``write`` makes them durable.
 
     Opening an existing log truncates a torn tail, so that appends continue
-    right after the last whole record.
+    right after the last whole record. ``durable`` is the file size after the
+    last write that reached the disk; a write or fsync that fails (a full
+    disk) cuts the file back to it, so the bytes can be written again whole.
     """
 
     def __init__(self, path: Path) -> None:
@@ -79,11 +82,12 @@ class LogWriter:
                 self.truncated = size - good
                 with open(path, "r+b") as f:
                     f.truncate(good)
-        self._file = open(path, "ab")  # noqa: SIM115 - kept open for the session
-        if self._file.tell() == 0:
-            self._file.write(MAGIC)
-        self._pending = bytearray()
-        self.offset = self._file.tell()  # offset the next record will start at
+        # Unbuffered: writes go to the OS by os.write, so a failure is seen where it happens.
+        self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - kept open for the session
+        self.durable = self._file.tell()
+        # The magic is queued like a record: creating the file needs no disk space yet.
+        self._pending = bytearray(MAGIC if self.durable == 0 else b"")
+        self.offset = self.durable + len(self._pending)  # where the next record will start
 
     def append(self, payload: list[Any]) -> int:
         """Queue one record; return its offset in the file."""
@@ -98,25 +102,60 @@ class LogWriter:
         """Hand over the queued records for ``write``; new appends queue afresh.
 
         Call it on the thread that appends: the bytes can then be written on
-        another thread while appends go on.
+        another thread while appends go on. Bytes whose write failed go back
+        with ``restore``.
         """
         data = bytes(self._pending)
         self._pending.clear()
         return data
 
+    def restore(self, data: bytes) -> None:
+        """Queue again, ahead of newer appends, bytes from ``take`` that ``write`` could not
+        write (on the appending thread)."""
+        self._pending[:0] = data
+
+    @property
+    def pending(self) -> int:
+        """Bytes queued and not yet handed to ``write``."""
+        return len(self._pending)
+
     def write(self, data: bytes, sync: bool = True) -> None:
-        """Write bytes from ``take`` to the file and, with ``sync``, to the disk."""
-        if data:
-            self._file.write(data)
-            self._file.flush()
+        """Write bytes from ``take`` to the file and, with ``sync``, to the disk.
+
+        Raises ``OSError`` if the write or the fsync fails (ENOSPC, EIO); the
+        file is then cut back to ``durable`` as far as the OS lets it, and
+        the next ``write`` cuts it again before writing, so a retry of the
+        same bytes never leaves a torn record in the middle of the log.
+        """
+        if not data:
+            return
+        fd = self._file.fileno()
+        try:
+            if os.fstat(fd).st_size != self.durable:
+                os.ftruncate(fd, self.durable)  # bytes of a failed write, never acked
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
             if sync:
-                os.fsync(self._file.fileno())
+                os.fsync(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, self.durable)
+            raise
+        self.durable += len(data)
 
     def flush(self, sync: bool = True) -> None:
-        """Write every queued record now."""
-        self.write(self.take(), sync)
+        """Write every queued record now; on ``OSError`` they stay queued."""
+        data = self.take()
+        try:
+            self.write(data, sync)
+        except OSError:
+            self.restore(data)
+            raise
 
     def close(self) -> None:
-        """Flush and close the file."""
-        self.flush()
-        self._file.close()
+        """Flush and close the file (closed even if the flush fails)."""
+        try:
+            self.flush()
+        finally:
+            self._file.close()

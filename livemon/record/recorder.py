@@ -7,13 +7,18 @@ are queued and written in one transaction by ``flush_catalog``.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
 from livemon.record import log
 from livemon.record.catalog import Catalog
+
+# A log write that failed: the writer, the bytes it could not write, and why.
+Failed = tuple[log.LogWriter, bytes, OSError]
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
@@ -35,6 +40,7 @@ class Recorder:
         self._seek_rows: list[dict[str, Any]] = []
         self._frames: dict[str, int] = {}
         self._last_ts: dict[str, float] = {}
+        self._command_rows: list[tuple[str, dict, dict, float | None]] = []
 
     def writer(self, room: str) -> log.LogWriter:
         """The log of ``room`` in this session, opened (or created) on first use."""
@@ -70,40 +76,87 @@ class Recorder:
 
     def append_command(self, room: str, command: dict[str, Any], result: dict[str, Any],
                        ts: float | None) -> None:  # fmt: skip
-        """Record a command and its result in the log and in the catalog (at once)."""
+        """Record a command and its result in the log and in the catalog (at once, or with
+        the next ``flush_catalog`` if the catalog cannot be written now)."""
         self.writer(room).append([log.COMMAND, command, result])
-        self.catalog.add_command(self.session, room, command, result, ts)
+        try:
+            self.catalog.add_command(self.session, room, command, result, ts)
+        except (OSError, sqlite3.Error):
+            self._command_rows.append((room, command, result, ts))
 
     def take(self) -> list[tuple[log.LogWriter, bytes]]:
         """Queued bytes of every log, to ``write`` on another thread."""
         return [(w, w.take()) for w in self.writers.values()]
 
     @staticmethod
-    def write(batches: list[tuple[log.LogWriter, bytes]]) -> None:
-        """Write and fsync what ``take`` handed over."""
+    def write(batches: list[tuple[log.LogWriter, bytes]]) -> list[Failed]:
+        """Write and fsync what ``take`` handed over; return what could not be written.
+
+        Each failure is ``(writer, bytes, error)``: give it back with ``restore``,
+        so that the bytes are written again, in order, by a later ``write``.
+        """
+        failed: list[Failed] = []
         for w, data in batches:
-            w.write(data)
+            try:
+                w.write(data)
+            except OSError as exc:
+                failed.append((w, data, exc))
+        return failed
+
+    @staticmethod
+    def restore(failed: list[Failed]) -> None:
+        """Queue again the bytes ``write`` could not write (on the appending thread)."""
+        for w, data, _ in failed:
+            w.restore(data)
+
+    def pending_bytes(self) -> int:
+        """Log bytes queued in memory, not yet handed to ``write``."""
+        return sum(w.pending for w in self.writers.values())
 
     def flush_catalog(self) -> None:
-        """Write queued catalog rows (seek index, session progress)."""
+        """Write queued catalog rows (seek index, session progress, delayed commands).
+
+        If the catalog cannot be written (a full disk: ``sqlite3.Error`` or
+        ``OSError``), the rows stay queued for the next call and the error is raised.
+        """
         rows, self._seek_rows = self._seek_rows, []
-        with self.catalog.db.conn:
-            self.catalog.add_seek(rows)
-            for room, frames in self._frames.items():
-                fields: dict[str, Any] = {"frames": frames}
-                if room in self._last_ts:
-                    fields["last_ts"] = self._last_ts[room]
-                self.catalog.update_session(self.session, room, **fields)
+        commands, self._command_rows = self._command_rows, []
+        try:
+            with self.catalog.db.conn:
+                self.catalog.add_seek(rows)
+                for room, command, result, ts in commands:
+                    self.catalog.add_command(self.session, room, command, result, ts)
+                for room, frames in self._frames.items():
+                    fields: dict[str, Any] = {"frames": frames}
+                    if room in self._last_ts:
+                        fields["last_ts"] = self._last_ts[room]
+                    self.catalog.update_session(self.session, room, **fields)
+        except (OSError, sqlite3.Error):
+            self._seek_rows[:0] = rows
+            self._command_rows[:0] = commands
+            raise
 
     def flush(self) -> None:
-        """Everything queued, written and synced now (used at shutdown and in tests)."""
-        self.write(self.take())
+        """Everything queued, written and synced now (used at shutdown and in tests).
+
+        Raises the first ``OSError`` if a log cannot be written; its bytes stay queued.
+        """
+        failed = self.write(self.take())
+        if failed:
+            self.restore(failed)
+            raise failed[0][2]
         self.flush_catalog()
 
     def close(self, end: bool = True) -> None:
-        """Flush, close the logs and, with ``end``, mark the session ended."""
-        self.flush()
-        for w in self.writers.values():
-            w.close()
-        if end:
-            self.catalog.end_session(self.session)
+        """Flush, close the logs and, with ``end``, mark the session ended.
+
+        The logs are closed even when the flush fails; the error is raised after.
+        """
+        try:
+            self.flush()
+            if end:
+                self.catalog.end_session(self.session)
+        finally:
+            for w in self.writers.values():
+                with contextlib.suppress(OSError):
+                    w.close()

@@ -103,3 +103,32 @@ def test_bad_magic_raises_log_corrupt(tmp_path):
     with pytest.raises(log.LogCorrupt):
         log.LogWriter(path)
     assert path.read_bytes() == before
+
+
+def test_failed_write_is_cut_back_and_written_whole_on_retry(tmp_path, monkeypatch):
+    """A write that fails half-way (ENOSPC) leaves no bytes past the last durable record, and
+    the same bytes, restored, are written whole by the next flush."""
+    import errno
+    import os
+
+    path = tmp_path / "s.lmrec"
+    writer = log.LogWriter(path)
+    writer.append(RECORDS[0])
+    writer.flush()
+    durable = path.stat().st_size
+    real = os.write
+
+    def half_then_full(fd, data):
+        real(fd, bytes(data[: len(data) // 2]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    writer.append(RECORDS[2])
+    monkeypatch.setattr(os, "write", half_then_full)
+    with pytest.raises(OSError):
+        writer.flush()
+    assert path.stat().st_size == durable == writer.durable
+    assert writer.pending > 0, "the bytes are kept"
+    monkeypatch.setattr(os, "write", real)
+    writer.append(RECORDS[1])
+    writer.close()
+    assert payloads(path) == [RECORDS[0], RECORDS[2], RECORDS[1]]
