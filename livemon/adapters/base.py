@@ -71,6 +71,7 @@ class Adapter(abc.ABC):
     # defaults so that subclasses with their own __init__ still have them.
     feed_state: str = "connecting"
     feed_detail: str = ""
+    feed_reported: bool = False  # set_feed_state was called: the adapter speaks for its feed
     _feed_listeners: list[Callable[[str, str], None]] | None = None
 
     def __init__(self, room: str = "room-1", **options: Any) -> None:
@@ -113,9 +114,9 @@ class Adapter(abc.ABC):
         """
         if state not in FEED_STATES:
             raise ValueError(f"feed state must be one of {', '.join(FEED_STATES)}, got {state!r}")
-        if (state, detail) == (self.feed_state, self.feed_detail):
+        if self.feed_reported and (state, detail) == (self.feed_state, self.feed_detail):
             return
-        self.feed_state, self.feed_detail = state, detail
+        self.feed_state, self.feed_detail, self.feed_reported = state, detail, True
         for listener in list(self._feed_listeners or ()):
             listener(state, detail)
 

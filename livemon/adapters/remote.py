@@ -3,6 +3,8 @@
 Every batch gets its seq and stays in the resend buffer until the hub acks
 it; after a reconnect the hub's ``welcome.acked_seq`` says where to resume,
 and the buffer is resent from there, so nothing is lost or counted twice.
+The adapter's feed state goes to the hub as ``feed`` ops: on every change,
+and again after each ``welcome``.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class RemoteRunner:
         self._room_for_ack.set()
         self._ws: ClientConnection | None = None
         self.session: str | None = None
+        self._sends: set[asyncio.Task] = set()
+        adapter.watch_feed_state(self._feed_changed)
 
     async def run(self, retry_s: float = 1.0, max_retry_s: float = 10.0) -> None:
         """Feed until the adapter's feed ends and the hub has acked all of it.
@@ -97,6 +101,8 @@ class RemoteRunner:
                 self.next_seq = self.acked + 1  # a fresh process resumes the hub's numbering
             self._ws = ws
             try:
+                if self.adapter.feed_reported:
+                    await ws.send(self._feed_frame())
                 for _, _, frame in list(self.buffer):
                     await ws.send(frame)
                 async for data in ws:
@@ -132,6 +138,26 @@ class RemoteRunner:
         with contextlib.suppress(ConnectionClosed):
             await ws.send(wire.encode({"op": "result", "id": message.get("id"), **result}))
 
+    def _feed_frame(self) -> bytes:
+        adapter = self.adapter
+        return wire.encode(
+            {"op": "feed", "state": adapter.feed_state, "detail": adapter.feed_detail}
+        )
+
+    def _feed_changed(self, state: str, detail: str) -> None:
+        """The adapter's feed state changed: tell the hub now if connected (else after welcome)."""
+        ws = self._ws
+        if ws is None:
+            return
+        task = asyncio.get_running_loop().create_task(self._send_quietly(ws, self._feed_frame()))
+        self._sends.add(task)
+        task.add_done_callback(self._sends.discard)
+
+    @staticmethod
+    async def _send_quietly(ws: ClientConnection, frame: bytes) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            await ws.send(frame)
+
     async def _produce(self) -> None:
         async for batch in self.adapter.batches():
             if not batch:
@@ -148,6 +174,8 @@ class RemoteRunner:
             if ws is not None:
                 with contextlib.suppress(ConnectionClosed):
                     await ws.send(frame)
+        if self.adapter.feed_state != "ended":
+            self.adapter.set_feed_state("ended")
         self.ended = True
         # Wake the session loop so it can finish once the last ack arrives.
         if not self.buffer and self._ws is not None:

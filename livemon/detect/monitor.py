@@ -303,16 +303,19 @@ class RoomMonitor:
 
     # -- wall clock (hub only) ----------------------------------------------
 
-    def adapter(self, now: float, last_frame: float, connected: bool) -> None:
-        """``adapter_down`` on the wall clock: the hub calls this periodically for live rooms."""
+    def adapter(self, now: float, last_frame: float, connected: bool, why: str = "") -> None:
+        """``adapter_down`` on the wall clock: the hub calls this periodically for live rooms.
+
+        ``why`` names the feed that is out and its detail, when the hub knows it.
+        """
         d = self.adapter_down
         d.update(now, last_frame, connected, bool(self.state.live))
         if d.alarm:
             e = d.evidence
             how = "disconnected" if not connected else "silent"
+            detail = f"adapter {how} for {e['silent_s']:.0f} s while live"
             self.book.update("adapter_down", None, d.severity, now, d.onset,
-                             f"adapter {how} for {e['silent_s']:.0f} s while live",
-                             _rounded(e))  # fmt: skip
+                             f"{detail} ({why})" if why else detail, _rounded(e))  # fmt: skip
         elif ("adapter_down", None) in self.book.active:
             self.book.clear("adapter_down", None, now)
 

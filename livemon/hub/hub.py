@@ -29,6 +29,7 @@ from livemon.detect import Monitor
 from livemon.engine import Engine, RoomState
 from livemon.engine.targets import targets
 from livemon.hub.disk import DiskHealth
+from livemon.hub.feeds import FeedBoard
 from livemon.hub.links import AdapterLink, LocalLink, RemoteLink
 from livemon.hub.outbox import Outbox
 from livemon.ingest import accept
@@ -84,7 +85,9 @@ class Hub:
         self.hosts: dict[str, str] = {}
         self.coupons_issued: dict[str, int] = {}
         self.results: dict[Any, dict[str, Any] | asyncio.Future] = {}
-        self.links: dict[str, AdapterLink] = {}  # room -> adapter that carries its commands
+        self.links: dict[str, list[AdapterLink]] = {}  # room -> its adapters, newest last
+        self.feeds = FeedBoard()  # room -> each feed's state (shown in snapshots)
+        self.fed_names: set[str] = set()  # adapters with frames since the last flush
         self.acked: dict[ServerConnection, tuple[str, int]] = {}  # ingest conn -> (name, acked)
         self.outboxes: set[Outbox] = set()
         self.dirty: set[str] = set()
@@ -245,6 +248,7 @@ class Hub:
             )  # fmt: skip
         self.dirty |= changed
         self.fed |= rooms  # stamped with the wall clock at the next flush (adapter_down)
+        self.fed_names.add(name)
         return rejects
 
     def _open_logs(self, events: list, room: str | None) -> None:
@@ -286,7 +290,13 @@ class Hub:
         """Run an adapter object in this process until its feed ends (embedded mode)."""
         name = name or adapter.name
         link = LocalLink(adapter, name)
-        self.links[adapter.room] = link
+        self._link(link)
+        self.feeds.attach(name, link.rooms, time.time())
+        if adapter.feed_reported:
+            self.feeds.report(name, adapter.feed_state, adapter.feed_detail, time.time())
+        adapter.watch_feed_state(
+            lambda state, detail: self.feeds.report(name, state, detail, time.time())
+        )
         seq = self.held.get(name, 0) + 1
         try:
             async for batch in adapter.batches():
@@ -297,9 +307,14 @@ class Hub:
                     log.warning("adapter %s: event seq %d rejected: %s", name, k, message)
                 seq += len(batch)
                 await asyncio.sleep(0)
+            self.feeds.report(name, "ended", "", time.time())
+        except Exception as exc:
+            log.exception("adapter %s failed", name)
+            self.feeds.report(name, "down", f"adapter failed: {exc}"[:200], time.time())
+            raise
         finally:
-            if self.links.get(adapter.room) is link:
-                del self.links[adapter.room]
+            self._unlink(link)
+            self.feeds.lost(name, time.time(), "adapter stopped")
 
     async def flush(self) -> None:
         """Make what was taken durable, then acknowledge it to the adapters."""
@@ -349,6 +364,33 @@ class Hub:
                 book.clear("disk", None, now)
         self._drain_alerts()
 
+    def _link(self, link: AdapterLink) -> None:
+        for room in link.rooms:
+            self.links.setdefault(room, []).append(link)
+
+    def _unlink(self, link: AdapterLink) -> None:
+        for room in link.rooms:
+            links = self.links.get(room, [])
+            if link in links:
+                links.remove(link)
+            if not links:
+                self.links.pop(room, None)
+
+    def command_link(self, room: str, action: str) -> AdapterLink | str:
+        """The adapter of ``room`` that carries ``action`` (the newest that can), or why none."""
+        links = self.links.get(room)
+        if not links:
+            return (f"no adapter is connected for room {room}: start one (livemon adapter "
+                    "NAME) or check its connection")  # fmt: skip
+        for link in reversed(links):
+            if link.capabilities is None or action in link.capabilities:
+                return link
+        cans = "; ".join(
+            f"{link.name} can: {', '.join(sorted(link.capabilities or ())) or 'nothing'}"
+            for link in links
+        )
+        return f"no adapter of room {room} can {action} ({cans})"
+
     # -- fan-out -------------------------------------------------------------
 
     def snapshot(self, room: str) -> dict[str, Any]:
@@ -358,6 +400,7 @@ class Hub:
         monitor = self.monitor.rooms.get(room)
         message["alerts"] = monitor.book.open_alerts() if monitor is not None else []
         message["targets"] = targets(self.engine.rooms[room], self.goals, self.duration_s)
+        message["feeds"] = self.feeds.views(room)
         return message
 
     async def broadcast(self) -> None:
@@ -368,6 +411,7 @@ class Hub:
         they go out before the snapshots that show them.
         """
         self._drain_alerts()
+        self.dirty |= self.feeds.take_changed() & self.engine.rooms.keys()
         dirty, self.dirty = self.dirty, set()
         for room in dirty:
             state = self.engine.rooms[room]
@@ -411,12 +455,16 @@ class Hub:
         for room in self.fed:
             self.last_frame[room] = now
         self.fed.clear()
+        for name in self.fed_names:
+            self.feeds.framed(name, now)
+        self.fed_names.clear()
         if not self.watch_adapters:
             return
         for room, monitor in self.monitor.rooms.items():
             if monitor.state.live or monitor.adapter_down.alarm:
                 last = self.last_frame.get(room, self._started_wall)
-                monitor.adapter(now, last, room in self.links)
+                last, connected, why = self.feeds.health(room, now, last)
+                monitor.adapter(now, last, connected, why)
         self._drain_alerts()
 
     def send_all(self, message: dict[str, Any]) -> None:
@@ -482,8 +530,8 @@ class Hub:
         caps = hello.get("capabilities")
         link = RemoteLink(ws, name, rooms,
                           frozenset(caps) if isinstance(caps, list) else None)  # fmt: skip
-        for room in rooms:
-            self.links[room] = link
+        self._link(link)
+        self.feeds.attach(name, rooms, time.time())
         acked = self.durable.get(name, 0)
         self.acked[ws] = (name, acked)
         await ws.send(wire.encode(
@@ -497,15 +545,24 @@ class Hub:
                     message = wire.decode(data)
                     if message["op"] == "result":
                         link.result(message)
+                    elif message["op"] == "feed":
+                        self._feed_message(name, message)
                     continue
                 for seq, error in rejects:
                     await ws.send(wire.encode({"op": "reject", "seq": seq, "error": error}))
         finally:
             self.acked.pop(ws, None)
             link.lost()
-            for room in rooms:
-                if self.links.get(room) is link:
-                    del self.links[room]
+            self._unlink(link)
+            self.feeds.lost(name, time.time())
+
+    def _feed_message(self, name: str, message: dict[str, Any]) -> None:
+        """A ``feed`` op: adapter ``name`` reports its platform feed's state."""
+        detail = message.get("detail", "")
+        try:
+            self.feeds.report(name, message.get("state"), str(detail)[:200], time.time())
+        except ValueError as exc:  # a bad state is dropped alone; the feed goes on
+            log.warning("adapter %s sent a bad feed op: %s", name, exc)
 
     async def _serve_console(self, ws: ServerConnection, path: str) -> None:
         await ws.send(wire.encode({"op": "welcome", "v": wire.VERSION, "session": self.session}))
@@ -575,13 +632,9 @@ class Hub:
             return {"ok": False, "detail": problem}
         if action in commands.HUB_ACTIONS:
             return self.command_effect(message)
-        link = self.links.get(room)
-        if link is None:
-            return {"ok": False, "detail": f"no adapter is connected for room {room}: start "
-                    "one (livemon adapter NAME) or check its connection"}  # fmt: skip
-        if link.capabilities is not None and action not in link.capabilities:
-            can = ", ".join(sorted(link.capabilities)) or "nothing"
-            return {"ok": False, "detail": f"adapter {link.name} cannot {action} (it can: {can})"}
+        link = self.command_link(room, action)
+        if isinstance(link, str):
+            return {"ok": False, "detail": link}
         try:
             outcome = await asyncio.wait_for(link.command(dict(message)), self.command_timeout)
         except TimeoutError:
