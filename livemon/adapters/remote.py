@@ -15,18 +15,17 @@ import logging
 from collections import deque
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
 from livemon import wire
 from livemon.adapters.base import Adapter, CommandRefused
+from livemon.reconnect import ConnectionState, TokenRefused, run_sessions
 
 log = logging.getLogger("livemon.adapter")
 MAX_UNACKED_EVENTS = 200_000  # past this the feed waits for acks instead of growing memory
 
-
-class TokenRefused(Exception):
-    """The hub closed with 1008: a bad token or the wrong role; retrying will not help."""
+__all__ = ["RemoteRunner", "TokenRefused"]
 
 
 class RemoteRunner:
@@ -58,59 +57,44 @@ class RemoteRunner:
         ``TokenRefused`` if the hub refuses the token.
         """
         produce = asyncio.create_task(self._produce())
-        delay = retry_s
+        hello = {
+            "op": "hello", "v": wire.VERSION, "token": self.token, "name": self.name,
+            "rooms": [self.adapter.room], "resume": True,
+            "capabilities": sorted(self.adapter.capabilities),
+        }  # fmt: skip
         try:
-            while not (self.ended and not self.buffer):
-                try:
-                    await self._session()
-                    delay = retry_s
-                except TokenRefused:
-                    raise
-                except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError) as exc:
-                    log.warning("hub %s unreachable (%s); retrying in %.0f s", self.url, exc, delay)
-                if self.ended and not self.buffer:
-                    break
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, max_retry_s)
-        except InvalidURI as exc:
-            raise ValueError(f"bad hub URL {self.url}: {exc}") from None
+            await run_sessions(
+                self.url, hello, self._session, token_hint="LIVEMON_INGEST_TOKEN or --token",
+                on_state=self._log_state, backoff_initial=retry_s, backoff_max=max_retry_s,
+            )  # fmt: skip
         finally:
             produce.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await produce
 
-    async def _session(self) -> None:
-        async with connect(self.url, max_size=wire.MAX_FRAME, compression=None) as ws:
-            await ws.send(wire.encode({
-                "op": "hello", "v": wire.VERSION, "token": self.token, "name": self.name,
-                "rooms": [self.adapter.room], "resume": True,
-                "capabilities": sorted(self.adapter.capabilities),
-            }))  # fmt: skip
-            try:
-                welcome = wire.decode(await asyncio.wait_for(ws.recv(), 10))
-            except ConnectionClosed as exc:
-                if exc.rcvd is not None and exc.rcvd.code == wire.CLOSE_POLICY:
-                    raise TokenRefused(
-                        f"hub refused the token ({exc.rcvd.reason}): check LIVEMON_INGEST_TOKEN "
-                        "or --token"
-                    ) from None
-                raise
-            self.session = welcome.get("session")
-            self._ack(int(welcome.get("acked_seq", 0)))
-            if not self.buffer and self.next_seq <= self.acked:
-                self.next_seq = self.acked + 1  # a fresh process resumes the hub's numbering
-            self._ws = ws
-            try:
-                if self.adapter.feed_reported:
-                    await ws.send(self._feed_frame())
-                for _, _, frame in list(self.buffer):
-                    await ws.send(frame)
-                async for data in ws:
-                    await self._receive(ws, wire.decode(data))
-                    if self.ended and not self.buffer:
-                        return
-            finally:
-                self._ws = None
+    def _log_state(self, state: ConnectionState) -> None:
+        if state.status == "lost":
+            log.warning("hub %s unreachable (%s)", self.url, state.detail)
+
+    async def _session(self, ws: ClientConnection, welcome: dict[str, Any]) -> bool:
+        """Resume from the hub's ``acked_seq`` and feed; True once everything is acked."""
+        self.session = welcome.get("session")
+        self._ack(int(welcome.get("acked_seq", 0)))
+        if not self.buffer and self.next_seq <= self.acked:
+            self.next_seq = self.acked + 1  # a fresh process resumes the hub's numbering
+        self._ws = ws
+        try:
+            if self.adapter.feed_reported:
+                await ws.send(self._feed_frame())
+            for _, _, frame in list(self.buffer):
+                await ws.send(frame)
+            async for data in ws:
+                await self._receive(ws, wire.decode(data))
+                if self.ended and not self.buffer:
+                    return True
+        finally:
+            self._ws = None
+        return self.ended and not self.buffer
 
     def _ack(self, seq: int) -> None:
         self.acked = max(self.acked, seq)

@@ -25,8 +25,9 @@ from websockets.http11 import Request, Response
 from livemon import commands, replay, wire
 from livemon import config as config_mod
 from livemon.adapters.base import Adapter
-from livemon.detect import Monitor
+from livemon.detect import Monitor, RoomMonitor
 from livemon.engine import Engine, RoomState
+from livemon.engine.tags import QUESTION_TAGS, TECH_TAGS
 from livemon.engine.targets import targets
 from livemon.hub.disk import DiskHealth
 from livemon.hub.feeds import FeedBoard
@@ -564,8 +565,20 @@ class Hub:
         except ValueError as exc:  # a bad state is dropped alone; the feed goes on
             log.warning("adapter %s sent a bad feed op: %s", name, exc)
 
+    def console_welcome(self) -> dict[str, Any]:
+        """The ``welcome`` of a console, with what consoles must not restate: the
+        ``stock_low`` thresholds in force and which comment tags are questions or trouble."""
+        # A room's monitor built from the config reads the thresholds exactly as the
+        # detectors do (whatever the config spelling), so both always agree.
+        probe = RoomMonitor(RoomState("welcome"), self.config.get("detect", {}))
+        return {
+            "op": "welcome", "v": wire.VERSION, "session": self.session,
+            "stock": {"low_floor": probe._low_floor, "low_eta_s": probe._low_eta_s},
+            "tags": {"question": sorted(QUESTION_TAGS), "tech": sorted(TECH_TAGS)},
+        }  # fmt: skip
+
     async def _serve_console(self, ws: ServerConnection, path: str) -> None:
-        await ws.send(wire.encode({"op": "welcome", "v": wire.VERSION, "session": self.session}))
+        await ws.send(wire.encode(self.console_welcome()))
         outbox = Outbox(ws, path.lstrip("/"))
         for room in self.engine.rooms:
             outbox.snapshot(room, wire.encode(self.snapshot(room)))

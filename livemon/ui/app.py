@@ -1,9 +1,12 @@
 """`LivemonApp`, the Textual console, and `create_app`, its factory.
 
-The app owns the hub connection (a `HubClient` in a worker), turns each hub
-message into a Textual message, keeps per-room state (`ConsoleState`) and
-hands the current room to the dashboard and stage screens. Commands are
-sent from here so the pending-result bookkeeping lives in one place.
+Data flows the Textual way. The app owns the hub connection (a `HubClient`
+in a worker) and the per-room memory (`ConsoleState`); it turns hub messages
+into reactive state (`connection`, `view`, `rooms`, `pending_count`,
+`critical`, `facts`) that the screens and the status bars watch. Screens
+never call the app: they post `SendCommand`, `StepRoom` and `OpenRoom`
+messages up, and the app sends commands, so the pending-result bookkeeping
+lives in one place.
 """
 
 from __future__ import annotations
@@ -12,35 +15,37 @@ from typing import Any, Literal
 
 from textual.app import App
 from textual.binding import Binding
+from textual.reactive import reactive
 
-from livemon.ui.client import (
-    ConnectionState,
-    HubClient,
-    NotConnected,
-    TokenRefused,
-    hub_url,
-)
+from livemon.ui.client import ConnectionState, HubClient, NotConnected, TokenRefused, hub_url
 from livemon.ui.dashboard import DashboardScreen
 from livemon.ui.messages import (
+    READ_ONLY,
     AlertReceived,
     CommentsReceived,
     ConnectionChanged,
+    OpenRoom,
     ResultReceived,
+    SendCommand,
     SnapshotReceived,
+    StepRoom,
+    WelcomeReceived,
 )
 from livemon.ui.stage import StageScreen
-from livemon.ui.state import ConsoleState
+from livemon.ui.state import ConsoleState, HubFacts, RoomView
+from livemon.ui.widgets.alert_panel import alert_label
 from livemon.ui.widgets.help_screen import HelpScreen
 
 Role = Literal["control", "watch"]
 RESULT_TIMEOUT_S = 10.0
-READ_ONLY = "read-only screen: commands need the /control path and a control token (--token)"
 MESSAGE_TYPES = {
+    "welcome": WelcomeReceived,
     "snapshot": SnapshotReceived,
     "comments": CommentsReceived,
     "alert": AlertReceived,
     "result": ResultReceived,
 }
+COMMAND_KEYS = "f,u,c,r,m,a,x,h,p"  # the dashboard's command keys (see DashboardScreen)
 
 
 class LivemonApp(App[None]):
@@ -50,11 +55,15 @@ class LivemonApp(App[None]):
     TITLE = "livemon"
     BINDINGS = [
         Binding("q", "quit", "quit"),
+        Binding("ctrl+c", "quit", "quit", show=False, priority=True),
         Binding("question_mark,f1", "help", "help", key_display="? / F1"),
         Binding("s", "toggle_stage", "stage screen"),
+        # Reached only when a screen's check_action refused a command key.
+        Binding(COMMAND_KEYS, "read_only", show=False),
     ]
     # Kept in the help screen only: descriptions of keys defined by Textual widgets.
     EXTRA_KEYS = [
+        ("ctrl+c", "quit (as q)"),
         ("↑ / ↓", "select a product or alert row"),
         ("enter", "on an alert: its suggested action (asks first: y / enter send, n / esc not)"),
         ("tab", "move focus: products, alerts (forms: next field)"),
@@ -62,6 +71,13 @@ class LivemonApp(App[None]):
         ("escape", "close a form or this help"),
         ("ctrl+p", "command palette"),
     ]
+
+    connection: reactive[ConnectionState] = reactive(ConnectionState("connecting"), init=False)
+    view: reactive[RoomView | None] = reactive(None, always_update=True, init=False)
+    rooms: reactive[int] = reactive(0, init=False)
+    pending_count: reactive[int] = reactive(0, init=False)
+    critical: reactive[tuple[str, ...]] = reactive((), init=False)
+    facts: reactive[HubFacts] = reactive(HubFacts(), init=False)
 
     def __init__(
         self,
@@ -81,7 +97,7 @@ class LivemonApp(App[None]):
         self.client = HubClient(self.url, token, name, on_state=self._on_client_state)
         self.connect = connect
         self.state = ConsoleState()
-        self.dashboard = DashboardScreen(self.url, role)
+        self.dashboard = DashboardScreen(role)
         self.stage = StageScreen()
         self.pending: dict[str, str] = {}
 
@@ -96,21 +112,23 @@ class LivemonApp(App[None]):
     async def _pump(self) -> None:
         """Turn every hub message into a Textual message until the token is refused."""
         try:
-            async for message in self.client.messages():
-                kind = MESSAGE_TYPES.get(message["op"])
-                if kind is not None:
-                    self.post_message(kind(message))
+            await self.client.run(self._on_hub_message)
         except TokenRefused:
             pass  # already reported through the `refused` connection state
+
+    def _on_hub_message(self, message: dict[str, Any]) -> None:
+        kind = MESSAGE_TYPES.get(message["op"])
+        if kind is not None:
+            self.post_message(kind(message))
 
     def _on_client_state(self, state: ConnectionState) -> None:
         self.post_message(ConnectionChanged(state))
 
-    # -- hub messages --------------------------------------------------------------
+    # -- hub messages: state in, reactive state out ---------------------------------
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
         state = message.state
-        self.dashboard.set_status(state=state)
+        self.connection = state
         if state.status == "live":
             self.state.connection_opened()
         if state.status == "refused":
@@ -123,34 +141,28 @@ class LivemonApp(App[None]):
                     severity="warning",
                 )
             self.pending.clear()
-            self.dashboard.set_status(pending=0)
+            self.pending_count = 0
+
+    def on_welcome_received(self, message: WelcomeReceived) -> None:
+        self.facts = HubFacts.from_welcome(message.data)
 
     def on_snapshot_received(self, message: SnapshotReceived) -> None:
-        first = self.state.current is None
-        known = len(self.state.rooms)
         view = self.state.on_snapshot(message.data)
-        if first:
-            self.dashboard.switch_room(view, len(self.state.rooms))
-        elif len(self.state.rooms) != known:
-            self.dashboard.set_status(rooms=len(self.state.rooms))
+        self.rooms = len(self.state.rooms)
         if view.room == self.state.current:
-            self.dashboard.show(view)
-            self.stage.show(view.snapshot)
+            self.view = view
+        self._check_critical()
 
     def on_comments_received(self, message: CommentsReceived) -> None:
         view = self.state.room(str(message.data.get("room")))
-        items = list(message.data.get("items") or ())
-        view.comments.extend(items)
+        view.add_comments(list(message.data.get("items") or ()))
         if view.room == self.state.current:
-            self.dashboard.add_comments(items)
+            self.view = view
 
     def on_alert_received(self, message: AlertReceived) -> None:
-        self.on_alert(message.data)
-
-    def on_alert(self, msg: dict[str, Any]) -> None:
-        """Keep an alert's new state in its room, redraw the alert panel if the room is shown,
-        and notify once when the alert opens or escalates (never for an ack or a resolve).
-        """
+        """Keep an alert's new state in its room, redraw if the room is shown, and notify
+        once when the alert opens or escalates (never for an ack or a resolve)."""
+        msg = message.data
         view, previous = self.state.on_alert(msg)
         is_open = msg.get("state") == "open"
         if is_open and (previous is None or previous.get("severity") != msg.get("severity")):
@@ -162,41 +174,39 @@ class LivemonApp(App[None]):
                 timeout=15 if msg.get("severity") == "crit" else 8,
             )
         if view.room == self.state.current:
-            self.dashboard.show_alerts(view)
+            self.view = view
+        self._check_critical()
+
+    def _check_critical(self) -> None:
+        self.critical = tuple(f"{room} {alert_label(a)}" for room, a in self.state.critical())
 
     def on_result_received(self, message: ResultReceived) -> None:
         data = message.data
         label = self.pending.pop(str(data.get("id")), None)
         if label is None:
             return  # a result for a command of an earlier connection, already reported
-        self.dashboard.set_status(pending=len(self.pending))
+        self.pending_count = len(self.pending)
         detail = str(data.get("detail") or "")
         if data.get("ok"):
             self.notify(f"{label}: ok{' — ' + detail if detail else ''}", title="done")
         else:
             self.notify(f"{label}: {detail or 'refused'}", title="hub refused", severity="error")
 
-    # -- commands ------------------------------------------------------------------
+    # -- requests from the screens ----------------------------------------------------
 
-    def can_command(self) -> bool:
-        """True on a control console; otherwise say why not."""
+    def on_send_command(self, message: SendCommand) -> None:
+        """Send a command for its room (default: the current room); its result will show
+        as a notification."""
         if self.role != "control":
             self.notify(READ_ONLY, severity="warning")
-            return False
-        return True
-
-    def command(
-        self, action: str, args: dict[str, Any], label: str, *, room: str | None = None
-    ) -> None:
-        """Send a command for `room` (default: the current room); its result will show as a
-        notification."""
-        if not self.can_command():
             return
-        room = room or self.state.current
+        room = message.room or self.state.current
         if room is None:
             self.notify("no room yet: wait for the hub's first snapshot", severity="warning")
             return
-        self.run_worker(self._send(room, action, args, label), group="commands")
+        self.run_worker(
+            self._send(room, message.action, message.args, message.label), group="commands"
+        )
 
     async def _send(self, room: str, action: str, args: dict[str, Any], label: str) -> None:
         try:
@@ -205,7 +215,7 @@ class LivemonApp(App[None]):
             self.notify(f"{label}: {exc}", title="not sent", severity="error")
             return
         self.pending[command_id] = label
-        self.dashboard.set_status(pending=len(self.pending))
+        self.pending_count = len(self.pending)
         self.set_timer(RESULT_TIMEOUT_S, lambda: self._result_overdue(command_id))
 
     def _result_overdue(self, command_id: str) -> None:
@@ -216,24 +226,39 @@ class LivemonApp(App[None]):
                 severity="warning",
             )
 
-    # -- navigation ----------------------------------------------------------------
-
-    def cycle_room(self, step: int) -> None:
+    def on_step_room(self, message: StepRoom) -> None:
         """Show the previous (-1) or next (+1) room."""
         if len(self.state.rooms) < 2:
             self.notify("only one room so far" if self.state.rooms else "no room yet")
             return
-        self.state.cycle(step)
-        view = self.state.view
-        assert view is not None
-        self.dashboard.switch_room(view, len(self.state.rooms))
-        self.stage.show(view.snapshot)
+        self.state.cycle(message.step)
+        self.view = self.state.view
+
+    def on_open_room(self, message: OpenRoom) -> None:
+        """Show room `message.room` on the dashboard."""
+        view = self.state.open_room(message.room)
+        if view is not None:
+            self.view = view
+
+    # -- keys -----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The read-only notice answers command keys only on a watch console."""
+        if action == "read_only":
+            return self.role != "control"
+        return True
+
+    def action_read_only(self) -> None:
+        """Say why a command key does nothing here."""
+        self.notify(READ_ONLY, severity="warning")
 
     def help_keys(self) -> list[tuple[str, str]]:
         """Every key of the console with what it does, for the help screen."""
         keys: list[tuple[str, str]] = []
         for binding in [*self.BINDINGS, *DashboardScreen.BINDINGS]:
             assert isinstance(binding, Binding)
+            if not binding.show:
+                continue
             shown = binding.key_display or " / ".join(binding.key.split(","))
             keys.append((shown, binding.description))
         return keys + self.EXTRA_KEYS

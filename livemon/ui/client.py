@@ -1,46 +1,26 @@
 """`HubClient`: the console's websocket connection to a livemon hub.
 
-Speaks PROTOCOL.md v1 on `/control` or `/watch`: hello → welcome, then every
-binary frame is one MessagePack map handed to the caller as a dict. The
-connection is re-established with exponential backoff when it drops, except
-when the hub closes with 1008 (bad token / wrong role): retrying could never
-succeed, so the client stops and says what to fix.
+Speaks the wire protocol (`livemon.wire`) on `/control` or `/watch` through
+the shared reconnect loop (`livemon.reconnect`): hello → welcome, then every
+frame is one map handed to the caller. The connection comes back with
+backoff when it drops, except when the hub refuses the token.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import os
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import msgpack
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
-PROTOCOL_VERSION = 1
-HANDSHAKE_TIMEOUT_S = 10.0
-TOKEN_REFUSED = "token refused: check LIVEMON_CONTROL_TOKEN / --token"
+from livemon import wire
+from livemon.reconnect import ConnectionState, TokenRefused, run_sessions
 
-Status = Literal["connecting", "live", "lost", "refused"]
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionState:
-    """Where the connection stands; `detail` says why when it is lost or refused."""
-
-    status: Status
-    detail: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.status}: {self.detail}" if self.detail else self.status
-
-
-class TokenRefused(Exception):
-    """The hub closed the connection with 1008: the token or role is wrong."""
+__all__ = ["ConnectionState", "HubClient", "NotConnected", "TokenRefused", "hub_url"]
 
 
 class NotConnected(Exception):
@@ -64,28 +44,12 @@ def hub_url(url: str, path: str = "/control") -> str:
     return urlunsplit(parts._replace(path=current or path))
 
 
-def encode(message: dict[str, Any]) -> bytes:
-    """Pack one protocol map as MessagePack."""
-    return msgpack.packb(message, use_bin_type=True)
-
-
-def decode(frame: bytes) -> dict[str, Any] | None:
-    """Unpack one frame; None for anything that is not a map with an `op`."""
-    try:
-        message = msgpack.unpackb(frame, raw=False)
-    except (ValueError, msgpack.UnpackException):
-        return None
-    if isinstance(message, dict) and isinstance(message.get("op"), str):
-        return message
-    return None
-
-
 class HubClient:
     """An auto-reconnecting client of one hub endpoint.
 
-    Iterate over `messages()` to receive every message after `welcome` as a
-    dict; state changes are reported to `on_state`. `send_command` returns the
-    command id that the hub's `result` will carry.
+    `run(on_message)` hands every message (the `welcome` too) to `on_message`
+    as a dict until the token is refused; state changes go to `on_state`.
+    `send_command` returns the command id that the hub's `result` will carry.
     """
 
     def __init__(
@@ -111,60 +75,38 @@ class HubClient:
         # pid + counter: unique across consoles of one hub without coordination.
         self._ids = (f"{self.name}-{os.getpid()}-{n}" for n in itertools.count(1))
 
-    def _set_state(self, status: Status, detail: str = "") -> None:
-        self.state = ConnectionState(status, detail)
+    def _set_state(self, state: ConnectionState) -> None:
+        self.state = state
         if self.on_state is not None:
-            self.on_state(self.state)
+            self.on_state(state)
 
-    async def _handshake(self, ws: ClientConnection) -> None:
-        hello = {"op": "hello", "v": PROTOCOL_VERSION, "token": self.token, "name": self.name}
-        await ws.send(encode(hello))
-        while True:
-            frame = await asyncio.wait_for(ws.recv(), HANDSHAKE_TIMEOUT_S)
-            message = decode(frame) if isinstance(frame, bytes) else None
-            if message is not None and message["op"] == "welcome":
-                self.session = message.get("session")
-                return
+    async def run(self, on_message: Callable[[dict[str, Any]], None]) -> None:
+        """Pass every hub message to `on_message`, reconnecting; end only when refused.
 
-    async def messages(self) -> AsyncIterator[dict[str, Any]]:
-        """Yield every hub message, reconnecting with backoff; end only when refused.
-
-        Raises `TokenRefused` after reporting the `refused` state, so a caller
-        that ignores states still learns why the stream ended.
+        Raises `TokenRefused` after reporting the `refused` state.
         """
-        delay = self.backoff_initial
-        while True:
-            self._set_state("connecting", self.url)
+        role = "WATCH" if self.url.endswith("/watch") else "CONTROL"
+        hello = {"op": "hello", "v": wire.VERSION, "token": self.token, "name": self.name}
+
+        async def session(ws: ClientConnection, welcome: dict[str, Any]) -> bool:
+            self.session = welcome.get("session")
+            self._ws = ws
             try:
-                async with connect(self.url, max_size=4 * 2**20) as ws:
-                    await self._handshake(ws)
-                    self._ws = ws
-                    self._set_state("live", self.url)
-                    delay = self.backoff_initial
-                    async for frame in ws:
-                        if isinstance(frame, bytes) and (message := decode(frame)) is not None:
-                            yield message
-                    why = "hub closed the connection"
-            except ConnectionClosed as exc:
-                code = exc.rcvd.code if exc.rcvd is not None else None
-                if code == 1008:
-                    why = TOKEN_REFUSED
-                    if self.url.endswith("/watch"):
-                        why = why.replace("LIVEMON_CONTROL_TOKEN", "LIVEMON_WATCH_TOKEN")
-                    self._set_state("refused", why)
-                    raise TokenRefused(why) from exc
-                reason = exc.rcvd.reason if exc.rcvd is not None else ""
-                why = f"closed {code} {reason}".strip() if code else "connection dropped"
-            except InvalidURI as exc:
-                self._set_state("refused", f"bad hub url {self.url!r}: {exc}")
-                raise
-            except (OSError, InvalidHandshake, TimeoutError) as exc:
-                why = f"{type(exc).__name__}: {exc}".rstrip(": ") + " (is the hub running?)"
+                on_message(welcome)
+                async for frame in ws:
+                    try:
+                        on_message(wire.decode(frame))
+                    except wire.ProtocolError:
+                        continue  # a frame this console cannot read; the next may be fine
             finally:
                 self._ws = None
-            self._set_state("lost", f"{why}; retrying in {delay:.1f}s")
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.backoff_max)
+            return False
+
+        await run_sessions(
+            self.url, hello, session, token_hint=f"LIVEMON_{role}_TOKEN / --token",
+            on_state=self._set_state, backoff_initial=self.backoff_initial,
+            backoff_max=self.backoff_max,
+        )  # fmt: skip
 
     async def send_command(self, room: str, action: str, args: dict[str, Any]) -> str:
         """Send one command and return its id; raise `NotConnected` when not live."""
@@ -173,7 +115,7 @@ class HubClient:
         command_id = next(self._ids)
         message = {"op": "command", "id": command_id, "room": room, "action": action, "args": args}
         try:
-            await self._ws.send(encode(message))
+            await self._ws.send(wire.encode(message))
         except ConnectionClosed as exc:
             raise NotConnected("connection dropped while sending; check before retrying") from exc
         return command_id

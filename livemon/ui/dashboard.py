@@ -1,12 +1,14 @@
 """`DashboardScreen`: KPI tiles, product table, comment stream, alerts and status bar.
 
-The screen only draws; commands go through the app (`LivemonApp.command`),
-which owns the hub connection and the pending-result bookkeeping.
+The screen draws the app's reactive `view` (the current room) whenever it
+changes, and posts `SendCommand` / `StepRoom` messages up for the app to
+carry out. `check_action` is the one place that decides whether the
+command keys work (only on a control console).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,7 +17,8 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from livemon.ui import format as fmt
-from livemon.ui.state import RoomView
+from livemon.ui.messages import READ_ONLY, SendCommand, StepRoom
+from livemon.ui.state import HubFacts, RoomView
 from livemon.ui.widgets.alert_panel import AlertPanel, alert_label, suggestion_label
 from livemon.ui.widgets.comment_stream import CommentStream
 from livemon.ui.widgets.confirm_command import ConfirmCommand
@@ -24,8 +27,9 @@ from livemon.ui.widgets.kpi_tile import KpiTile
 from livemon.ui.widgets.product_table import ProductTable
 from livemon.ui.widgets.status_bar import StatusBar
 
-if TYPE_CHECKING:
-    from livemon.ui.app import LivemonApp
+COMMAND_ACTIONS = frozenset(
+    {"feature", "unfeature", "coupon", "restock", "mark", "ack_alert", "alert_action"}
+)
 
 
 def _mark_args(text: str) -> dict[str, Any]:
@@ -51,17 +55,11 @@ class DashboardScreen(Screen[None]):
         Binding("right_square_bracket", "room(1)", "next room", key_display="]"),
     ]
 
-    app: LivemonApp  # type: ignore[assignment]
-
-    def __init__(self, url: str, role: str) -> None:
+    def __init__(self, role: str = "control") -> None:
         super().__init__(id="dashboard")
-        self.url = url
         self.role = role
-        # Hub messages can arrive before the screen is composed (an embedded hub is
-        # fast); until then the latest view and status fields wait here.
-        self._ready = False
-        self._early_view: tuple[RoomView, int] | None = None
-        self._early_status: dict[str, object] = {}
+        self._room: str | None = None  # the room drawn, to notice a switch
+        self._comments_seen = 0  # of that room's comments, how many are in the stream
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="kpis"):
@@ -75,19 +73,19 @@ class DashboardScreen(Screen[None]):
                 yield ProductTable(id="products")
                 yield AlertPanel(id="alerts")
             yield CommentStream(id="comments")
-        yield StatusBar(self.url, self.role, id="status")
+        yield StatusBar(id="status")
         yield Footer()
 
     def on_mount(self) -> None:
-        self._ready = True
         self.query_one(ProductTable).focus()
-        self.set_status(**self._early_status)
-        if self._early_view is not None:
-            self.switch_room(*self._early_view)
+        self.watch(self.app, "facts", self._take_facts)
+        self.watch(self.app, "view", self._draw)
 
-    def on_unmount(self) -> None:
-        # Hub messages still queued while the app shuts down must not reach gone widgets.
-        self._ready = False
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Command keys work on a control console only (elsewhere the app says why)."""
+        if action in COMMAND_ACTIONS and self.role != "control":
+            return False
+        return True
 
     @property
     def products(self) -> ProductTable:
@@ -109,25 +107,26 @@ class DashboardScreen(Screen[None]):
         """The KPI tile `online`, `gmv`, `orders`, `conv` or `comments`."""
         return self.query_one(f"#kpi-{key}", KpiTile)
 
-    def set_status(self, **fields: object) -> None:
-        """Update status bar fields (see `StatusBar.set`)."""
-        if self._ready:
-            self.status.set(**fields)
-        else:
-            self._early_status.update(fields)
+    def _take_facts(self, facts: HubFacts) -> None:
+        self.products.facts = facts
+        self.comments.facts = facts
 
-    def add_comments(self, items: list[dict[str, Any]]) -> None:
-        """Append comments of the current room to the stream."""
-        if self._ready:
-            self.comments.add(items)
-        # Before mount they are replayed from the room view by `switch_room`.
-
-    def show(self, view: RoomView) -> None:
-        """Draw the newest snapshot of `view` in place."""
-        if not self._ready:
-            if self._early_view is not None:
-                self._early_view = (view, self._early_view[1])
+    def _draw(self, view: RoomView | None) -> None:
+        """Draw `view` (the current room): everything anew when the room changed."""
+        if view is None:
             return
+        if view.room != self._room:
+            self._room = view.room
+            self._comments_seen = 0
+            self.products.clear_products()
+            self.comments.clear()
+        self.comments.add(view.new_comments(self._comments_seen))
+        self._comments_seen = view.comments_total
+        self.alerts.show(view.ordered_alerts(), view.snapshot.get("ts"))
+        if view.snapshot:
+            self._show_snapshot(view)
+
+    def _show_snapshot(self, view: RoomView) -> None:
         snapshot = view.snapshot
         m = snapshot.get("metrics") or {}
         get = m.get
@@ -156,28 +155,8 @@ class DashboardScreen(Screen[None]):
             f"likes {fmt.count(get('likes_1m'))} · enters {fmt.count(get('enters_1m'))} /min",
         )
         self.products.show(snapshot.get("products") or [], snapshot.get("featured"))
-        self.show_alerts(view)
-        self.status.set(clock=fmt.clock(snapshot.get("ts")), host=snapshot.get("host") or fmt.DASH)
 
-    def show_alerts(self, view: RoomView) -> None:
-        """Redraw the alert panel from `view`'s alerts, aged by its newest snapshot's clock."""
-        if self._ready:
-            self.alerts.show(view.ordered_alerts(), view.snapshot.get("ts"))
-
-    def switch_room(self, view: RoomView, rooms: int) -> None:
-        """Redraw everything for another room, comments included."""
-        if not self._ready:
-            self._early_view = (view, rooms)
-            return
-        self.products.clear_products()
-        self.comments.clear()
-        self.comments.add(view.comments)
-        self.status.set(room=view.room, rooms=rooms)
-        self.show_alerts(view)
-        if view.snapshot:
-            self.show(view)
-
-    # -- commands: validation here, sending in the app ------------------------------
+    # -- commands: validated here, sent by the app (SendCommand) -------------------
 
     def _target_sku(self) -> str | None:
         return self.products.selected_sku or self.products.featured
@@ -186,38 +165,34 @@ class DashboardScreen(Screen[None]):
         """Present the product selected in the table."""
         sku = self.products.selected_sku
         if sku is None:
-            self.app.notify("no product selected: wait for a snapshot, then pick a row with ↑/↓")
+            self.notify("no product selected: wait for a snapshot, then pick a row with ↑/↓")
             return
-        self.app.command("feature", {"sku": sku}, f"feature {sku}")
+        self.post_message(SendCommand("feature", {"sku": sku}, f"feature {sku}"))
 
     def action_unfeature(self) -> None:
         """Stop presenting any product."""
-        self.app.command("unfeature", {}, "unfeature")
+        self.post_message(SendCommand("unfeature", {}, "unfeature"))
 
     def action_coupon(self) -> None:
         """Open the coupon form; send `coupon` if it is submitted valid."""
-        if not self.app.can_command():
-            return
 
         def send(args: dict[str, Any] | None) -> None:
             if args is not None:
                 label = f"coupon {fmt.money(args['discount_cents'])} ×{args['count']}"
-                self.app.command("coupon", args, label)
+                self.post_message(SendCommand("coupon", args, label))
 
         self.app.push_screen(CouponForm(self._target_sku()), send)
 
     def action_restock(self) -> None:
         """Ask how many units to add to the selected product; send `restock`."""
-        if not self.app.can_command():
-            return
         sku = self.products.selected_sku
         if sku is None:
-            self.app.notify("no product selected: pick a row with ↑/↓ first", severity="warning")
+            self.notify("no product selected: pick a row with ↑/↓ first", severity="warning")
             return
 
         def send(args: dict[str, Any] | None) -> None:
             if args is not None:
-                self.app.command("restock", args, f"restock {sku} +{args['add']}")
+                self.post_message(SendCommand("restock", args, f"restock {sku} +{args['add']}"))
 
         form = PromptForm(
             f"restock {sku} (补库存)",
@@ -230,19 +205,17 @@ class DashboardScreen(Screen[None]):
 
     def action_mark(self) -> None:
         """Ask for a label and bookmark this moment in the recording."""
-        if not self.app.can_command():
-            return
 
         def send(args: dict[str, Any] | None) -> None:
             if args is not None:
-                self.app.command("mark", args, f"mark {args['label']!r}")
+                self.post_message(SendCommand("mark", args, f"mark {args['label']!r}"))
 
         form = PromptForm("bookmark (mark)", "label", _mark_args, ok="mark")
         self.app.push_screen(form, send)
 
     def action_room(self, step: int) -> None:
         """Switch to the previous / next room that has sent a snapshot."""
-        self.app.cycle_room(step)
+        self.post_message(StepRoom(step))
 
     # -- alerts -------------------------------------------------------------------
 
@@ -250,48 +223,54 @@ class DashboardScreen(Screen[None]):
         """Move the focus to the alert panel, or back to the products from it."""
         (self.products if self.alerts.has_focus else self.alerts).focus()
 
+    def _ack(self, alert: dict[str, Any]) -> None:
+        room = str(alert.get("room") or "") or None
+        label = alert_label(alert)
+        self.post_message(SendCommand("ack", {"alert_id": alert["id"]}, f"ack {label}", room=room))
+
     def action_ack_alert(self) -> None:
         """Acknowledge the alert selected in the panel (`ack` to the hub)."""
-        if not self.app.can_command():
-            return
         alert = self.alerts.selected_alert
         if alert is None:
-            self.app.notify("no alert to acknowledge")
+            self.notify("no alert to acknowledge")
             return
-        label = alert_label(alert)
         if alert.get("state") != "open":
-            self.app.notify(f"{label} is already {alert.get('state')}")
+            self.notify(f"{alert_label(alert)} is already {alert.get('state')}")
             return
-        room = str(alert.get("room") or "") or None
-        self.app.command("ack", {"alert_id": alert["id"]}, f"ack {label}", room=room)
+        self._ack(alert)
 
-    def action_alert_action(self, alert: dict[str, Any] | None = None) -> None:
-        """Run the suggested action of the selected alert, after a confirmation."""
-        if not self.app.can_command():
-            return
-        alert = alert or self.alerts.selected_alert
+    def action_alert_action(self) -> None:
+        """Run the suggested action of the selected alert, after a confirmation; an open
+        alert whose action is sent counts as acknowledged (an `ack` follows)."""
+        alert = self.alerts.selected_alert
         if alert is None:
-            self.app.notify("no alert selected")
+            self.notify("no alert selected")
             return
         label = alert_label(alert)
         suggest = alert.get("suggest")
         action = suggestion_label(suggest)
         if suggest is None or action is None:
-            self.app.notify(f"{label} has no suggested action", severity="warning")
+            self.notify(f"{label} has no suggested action", severity="warning")
             return
         if alert.get("state") == "resolved":
-            self.app.notify(f"{label} is resolved: its suggestion no longer applies")
+            self.notify(f"{label} is resolved: its suggestion no longer applies")
             return
-        room = str(alert.get("room") or self.app.state.current or "")
+        room = str(alert.get("room") or self._room or "")
         args = dict(suggest.get("args") or {})
 
         def send(confirmed: bool | None) -> None:
             if confirmed:
-                self.app.command(str(suggest["action"]), args, action, room=room)
+                self.post_message(SendCommand(str(suggest["action"]), args, action, room=room))
+                if alert.get("state") == "open":
+                    self._ack(alert)
 
         why = f"{label}: {alert.get('detail') or ''}".rstrip(": ")
         confirm = ConfirmCommand(f"send {action}?", room, str(suggest["action"]), args, why)
         self.app.push_screen(confirm, send)
 
     def on_alert_panel_action_requested(self, message: AlertPanel.ActionRequested) -> None:
-        self.action_alert_action(message.alert)
+        # Enter on a row is the `x` key for that row, through the same check_action.
+        if self.check_action("alert_action", ()):
+            self.action_alert_action()
+        else:
+            self.notify(READ_ONLY, severity="warning")

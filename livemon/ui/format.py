@@ -76,3 +76,16 @@ def clock(ts: float | None) -> str:
     if ts is None:
         return DASH
     return datetime.fromtimestamp(ts).strftime("%H:%M:%S")
+
+
+def duration(seconds: float | None) -> str:
+    """Format a length of time as m:ss, or h:mm:ss from an hour on; nil as a dash.
+
+    >>> duration(75), duration(3725), duration(-3), duration(None)
+    ('1:15', '1:02:05', '0:00', '—')
+    """
+    if seconds is None:
+        return DASH
+    hours, rest = divmod(max(0, int(seconds)), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

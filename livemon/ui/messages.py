@@ -12,6 +12,8 @@ from textual.message import Message
 
 from livemon.ui.client import ConnectionState
 
+READ_ONLY = "read-only screen: commands need the /control path and a control token (--token)"
+
 
 class SnapshotReceived(Message):
     """A `snapshot` of one room arrived."""
@@ -57,3 +59,43 @@ class ConnectionChanged(Message):
     def __init__(self, state: ConnectionState) -> None:
         super().__init__()
         self.state = state
+
+
+class WelcomeReceived(Message):
+    """The hub's `welcome`: the session and the facts the console takes from the hub."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__()
+        self.data = data
+
+
+# -- from the screens up to the app -----------------------------------------------
+
+
+class SendCommand(Message):
+    """A screen asks the app to send a command (to `room`, default: the current room)."""
+
+    def __init__(
+        self, action: str, args: dict[str, Any], label: str, room: str | None = None
+    ) -> None:
+        super().__init__()
+        self.action = action
+        self.args = args
+        self.label = label
+        self.room = room
+
+
+class StepRoom(Message):
+    """A screen asks for the previous (-1) or next (+1) room."""
+
+    def __init__(self, step: int) -> None:
+        super().__init__()
+        self.step = step
+
+
+class OpenRoom(Message):
+    """A screen asks to show room `room` on the dashboard."""
+
+    def __init__(self, room: str) -> None:
+        super().__init__()
+        self.room = room

@@ -80,7 +80,6 @@ class StageScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__(id="stage")
-        self._snapshot: dict[str, Any] = {}
 
     def compose(self) -> ComposeResult:
         with Grid():
@@ -98,13 +97,10 @@ class StageScreen(Screen[None]):
                 yield Digits("—", id="stage-eta")
 
     def on_mount(self) -> None:
-        self._draw(self._snapshot)
+        self.watch(self.app, "view", self._view)
 
-    def show(self, snapshot: dict[str, Any]) -> None:
-        """Display a snapshot now if mounted, else when the screen is first shown."""
-        self._snapshot = snapshot
-        if self.is_mounted:
-            self._draw(snapshot)
+    def _view(self, view: Any) -> None:
+        self._draw(view.snapshot if view is not None else {})
 
     def _draw(self, snapshot: dict[str, Any]) -> None:
         metrics = snapshot.get("metrics") or {}

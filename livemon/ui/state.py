@@ -57,6 +57,7 @@ class RoomView:
     online: Series = field(default_factory=Series)
     gmv_1m: Series = field(default_factory=Series)
     comments: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=COMMENTS_KEPT))
+    comments_total: int = 0  # comments ever received, so a screen knows which are new to it
     alerts: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Since the connection (re)opened: has a snapshot's alert list been taken as the
     # whole truth yet, and which alerts did `alert` messages change (those win).
@@ -73,6 +74,37 @@ class RoomView:
             self.gmv_1m.add(ts, metrics.get("gmv_1m_cents"))
         if "alerts" in snapshot:
             self.sync_alerts(snapshot["alerts"] or [])
+
+    def add_comments(self, items: list[dict[str, Any]]) -> None:
+        """Keep a batch of comments (oldest first), counting them."""
+        self.comments.extend(items)
+        self.comments_total += len(items)
+
+    def new_comments(self, seen: int) -> list[dict[str, Any]]:
+        """The kept comments after the first `seen` ever received.
+
+        >>> view = RoomView("r")
+        >>> view.add_comments([{"text": "a"}, {"text": "b"}])
+        >>> [c["text"] for c in view.new_comments(1)], view.new_comments(2)
+        (['b'], [])
+        """
+        count = min(self.comments_total - seen, len(self.comments))
+        return list(self.comments)[len(self.comments) - count :] if count > 0 else []
+
+    def critical_alerts(self) -> list[dict[str, Any]]:
+        """The open (not acked) crit alerts, newest first."""
+        return [
+            a for a in self.ordered_alerts()
+            if a.get("state") == "open" and a.get("severity") == "crit"
+        ]  # fmt: skip
+
+    def alert_counts(self) -> dict[str, int]:
+        """Active alerts by severity: ``{"crit": n, "warn": n}`` (acked ones included)."""
+        counts = {"crit": 0, "warn": 0}
+        for alert in self.alerts.values():
+            if alert.get("state") != "resolved":
+                counts["crit" if alert.get("severity") == "crit" else "warn"] += 1
+        return counts
 
     def apply_alert(self, alert: dict[str, Any]) -> dict[str, Any] | None:
         """Keep the newest state of an alert from an `alert` message; return its previous one."""
@@ -132,6 +164,35 @@ class RoomView:
             del self.alerts[str(alert.get("id"))]
 
 
+@dataclass(frozen=True)
+class HubFacts:
+    """What the hub says in `welcome` that the console must not restate: the stock
+    thresholds of its `stock_low` alert and which comment tags are questions or
+    stream trouble. Empty until the hub says (then nothing is coloured as low)."""
+
+    low_floor: int | None = None
+    low_eta_s: float | None = None
+    question_tags: frozenset[str] = frozenset()
+    tech_tags: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_welcome(cls, welcome: dict[str, Any]) -> HubFacts:
+        """The facts of a `welcome` message; missing ones stay unknown.
+
+        >>> HubFacts.from_welcome({"stock": {"low_floor": 10, "low_eta_s": 120},
+        ...                        "tags": {"question": ["price"], "tech": ["lag"]}}).low_floor
+        10
+        """
+        stock = welcome.get("stock") or {}
+        tags = welcome.get("tags") or {}
+        return cls(
+            low_floor=stock.get("low_floor"),
+            low_eta_s=stock.get("low_eta_s"),
+            question_tags=frozenset(tags.get("question") or ()),
+            tech_tags=frozenset(tags.get("tech") or ()),
+        )
+
+
 @dataclass
 class ConsoleState:
     """The rooms seen so far, in order of their first snapshot, and the one on screen."""
@@ -152,6 +213,18 @@ class ConsoleState:
         if self.current is None:
             self.current = view.room
         return view
+
+    def open_room(self, name: str) -> RoomView | None:
+        """Make room `name` the current one, if it has been seen."""
+        if name not in self.rooms:
+            return None
+        self.current = name
+        return self.rooms[name]
+
+    def critical(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every open crit alert of every room as `(room, alert)`, newest first."""
+        found = [(v.room, a) for v in self.rooms.values() for a in v.critical_alerts()]
+        return sorted(found, key=lambda ra: -float(ra[1].get("since") or 0))
 
     def on_alert(self, alert: dict[str, Any]) -> tuple[RoomView, dict[str, Any] | None]:
         """Store an alert change in its room; return the room and the alert's previous state."""

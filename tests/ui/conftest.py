@@ -87,6 +87,16 @@ SNAPSHOT: dict[str, Any] = {
     "targets": [],
 }
 
+# The hub tells consoles its stock_low thresholds and which comment tags are
+# questions or stream trouble (the console restates neither).
+WELCOME: dict[str, Any] = {
+    "op": "welcome",
+    "v": 1,
+    "session": "s-1",
+    "stock": {"low_floor": 10, "low_eta_s": 120.0},
+    "tags": {"question": ["价格", "link", "price"], "tech": ["卡", "lag"]},
+}
+
 COMMENTS: dict[str, Any] = {
     "op": "comments",
     "room": "room-1",
@@ -158,7 +168,7 @@ class FakeHub:
         if hello.get("token") not in allowed.get(path, set()):
             await ws.close(1008, "bad token for this path")
             return
-        await ws.send(msgpack.packb({"op": "welcome", "v": 1, "session": "s-1"}))
+        await ws.send(msgpack.packb(WELCOME))
         self.clients.append(ws)
         self.connected.set()
         try:

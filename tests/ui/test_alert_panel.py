@@ -175,7 +175,8 @@ async def test_a_from_elsewhere_acknowledges_the_newest_alert(hub):
 
 
 async def test_x_asks_first_and_sends_exactly_the_suggestion(hub):
-    """`x` shows the exact command; `n` sends nothing, `y` sends the suggested action and args."""
+    """`x` shows the exact command; `n` sends nothing, `y` sends the suggested action and args,
+    then acknowledges the alert (running its action counts as acknowledging it)."""
     app = create_app(hub.url, hub.control_token)
     async with app.run_test(size=SIZE) as pilot:
         p = await started(app, pilot, hub, alert(kind="conversion_drop", sku=None, suggest=COUPON))
@@ -193,10 +194,11 @@ async def test_x_asks_first_and_sends_exactly_the_suggestion(hub):
         await pilot.press("x")
         await hub.until(pilot, lambda: isinstance(app.screen, ConfirmCommand))
         await pilot.press("y")
-        await hub.until(pilot, lambda: hub.commands)
-        assert len(hub.commands) == 1
+        await hub.until(pilot, lambda: len(hub.commands) == 2)
         assert hub.commands[0]["action"] == "coupon"
         assert hub.commands[0]["args"] == COUPON["args"]
+        assert hub.commands[1]["action"] == "ack"
+        assert hub.commands[1]["args"] == {"alert_id": "a1"}
         await hub.until(pilot, lambda: any("coupon ¥5.00 ×100: ok" in n for n in notes(app)))
 
 
@@ -214,8 +216,11 @@ async def test_enter_on_a_row_asks_then_sends_on_enter(hub):
         await pilot.press("enter")
         await hub.until(pilot, lambda: isinstance(app.screen, ConfirmCommand))
         await pilot.press("enter")
-        await hub.until(pilot, lambda: hub.commands)
-        assert [(c["action"], c["args"]) for c in hub.commands] == [("feature", {"sku": "A1"})]
+        await hub.until(pilot, lambda: len(hub.commands) == 2)
+        assert [(c["action"], c["args"]) for c in hub.commands] == [
+            ("feature", {"sku": "A1"}),
+            ("ack", {"alert_id": "a1"}),
+        ]
 
 
 async def test_x_without_a_suggestion_says_so(hub):

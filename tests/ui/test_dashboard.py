@@ -125,7 +125,8 @@ async def test_pending_indicator_shows_until_result(hub):
     async with app.run_test(size=SIZE) as pilot:
         await started(app, pilot, hub, hub.snapshot())
         app.pending["earlier"] = "mark 'x'"
-        app.dashboard.status.set(pending=1)
+        app.pending_count = 1
+        await pilot.pause()
         assert "1 pending" in app.dashboard.status.render_text().plain
         await hub.broadcast({"op": "result", "id": "earlier", "ok": True, "detail": ""})
         await hub.until(pilot, lambda: not app.pending)
@@ -208,7 +209,7 @@ async def test_wrong_token_says_what_to_fix(hub):
     async with app.run_test(size=SIZE) as pilot:
         await hub.until(pilot, lambda: app.client.state.status == "refused")
         await pilot.pause()
-        message = "token refused: check LIVEMON_CONTROL_TOKEN / --token"
+        message = "refused the token (bad token for this path): check LIVEMON_CONTROL_TOKEN"
         assert any(message in n for n in notes(app))
         assert message in app.dashboard.status.render_text().plain
 

@@ -51,3 +51,24 @@ async def test_watch_console_goes_live_on_real_hub(real_hub):
     app = create_app(real_hub.url("/watch"), TOKENS["watch"], role="watch")
     async with app.run_test(size=(160, 50)) as pilot:
         await wait_status(pilot, app, "live")
+
+
+async def test_console_takes_stock_thresholds_and_tags_from_the_hub(tmp_path):
+    """The hub's welcome carries its stock_low thresholds and tag classes; the console uses
+    them, so a threshold changed in the hub's config changes what the console colours."""
+    cfg = config_module.load()
+    cfg["detect"]["stock"]["floor"] = 50
+    hub = hub_module.Hub(cfg, tmp_path, tokens=TOKENS)
+    await hub.start(port=0)
+    try:
+        app = create_app(hub.url(), TOKENS["control"])
+        async with app.run_test(size=(160, 50)) as pilot:
+            await wait_status(pilot, app, "live")
+            for _ in range(100):
+                if app.facts.low_floor is not None:
+                    break
+                await pilot.pause(0.02)
+            assert app.facts.low_floor == 50
+            assert "price" in app.facts.question_tags and "lag" in app.facts.tech_tags
+    finally:
+        await hub.stop()

@@ -9,31 +9,30 @@ from rich.text import Text
 from textual.widgets import RichLog
 
 from livemon.ui import format as fmt
+from livemon.ui.state import HubFacts
 
-# Tags the hub attaches (livemon.engine.tags: price, link, size, how_to_buy; lag, no_sound,
-# black_screen), plus the words themselves; unknown tags still show, in grey.
-QUESTION_TAGS = frozenset(
-    {"price", "link", "size", "how_to_buy", "价格", "链接", "尺码", "怎么买", "question"}
-)
-TECH_TAGS = frozenset(
-    {"lag", "no_sound", "black_screen", "frozen", "卡", "没声音", "黑屏", "no sound", "tech"}
-)
 QUESTION_STYLE = "bold black on #ffd75f"
 TECH_STYLE = "bold white on #d70000"
 OTHER_STYLE = "black on #8a8a8a"
 
 
-def tag_style(tag: str) -> str:
-    """The badge style of a tag: questions amber, tech trouble red, anything else grey."""
-    bare = tag.split(":", 1)[-1]
-    if tag in QUESTION_TAGS or bare in QUESTION_TAGS:
+def tag_style(tag: str, facts: HubFacts) -> str:
+    """The badge style of a tag: questions amber, tech trouble red, anything else grey;
+    which tags are which the hub says (`facts`, from its welcome).
+
+    >>> facts = HubFacts(question_tags=frozenset({"price"}), tech_tags=frozenset({"lag"}))
+    >>> [tag_style(t, facts) == s for t, s in [("price", QUESTION_STYLE), ("lag", TECH_STYLE),
+    ...                                        ("vip", OTHER_STYLE)]]
+    [True, True, True]
+    """
+    if tag in facts.question_tags:
         return QUESTION_STYLE
-    if tag in TECH_TAGS or bare in TECH_TAGS or tag.startswith("tech"):
+    if tag in facts.tech_tags:
         return TECH_STYLE
     return OTHER_STYLE
 
 
-def comment_line(item: dict[str, Any]) -> Text:
+def comment_line(item: dict[str, Any], facts: HubFacts | None = None) -> Text:
     """Render one wire comment: time, user, text, then a badge per tag."""
     line = Text(no_wrap=False, overflow="fold")
     line.append(fmt.clock(item.get("ts")), "dim")
@@ -43,7 +42,7 @@ def comment_line(item: dict[str, Any]) -> Text:
     line.append(str(item.get("text") or ""))
     for tag in item.get("tags") or ():
         line.append(" ")
-        line.append(f" {tag} ", tag_style(str(tag)))
+        line.append(f" {tag} ", tag_style(str(tag), facts or HubFacts()))
     return line
 
 
@@ -63,11 +62,12 @@ class CommentStream(RichLog):
         super().__init__(id=id, max_lines=max_lines, wrap=True, markup=False, auto_scroll=True)
         self.border_title = "comments"
         self.can_focus = False
+        self.facts = HubFacts()
 
     def add(self, items: Iterable[dict[str, Any]]) -> None:
         """Append comments in the order given (the hub sends them oldest first)."""
         for item in items:
-            self.write(comment_line(item))
+            self.write(comment_line(item, self.facts))
 
     @property
     def plain_lines(self) -> list[str]:

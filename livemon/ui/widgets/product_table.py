@@ -9,6 +9,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 from livemon.ui import format as fmt
+from livemon.ui.state import HubFacts
 from livemon.ui.widgets.row_cursor import row_key_under_cursor
 
 COLUMNS = (
@@ -25,8 +26,15 @@ FEATURED_STYLE = "bold #ffd75f"
 RIGHT = {"price", "stock", "sold", "rate", "eta"}
 
 
-def product_cells(product: dict[str, Any], featured: bool) -> dict[str, Text]:
-    """Render one wire product as the table's cells (nil values as "—")."""
+def product_cells(
+    product: dict[str, Any], featured: bool, facts: HubFacts | None = None
+) -> dict[str, Text]:
+    """Render one wire product as the table's cells (nil values as "—").
+
+    Stock and ETA turn yellow under the hub's own `stock_low` thresholds
+    (`facts`, from its welcome) and stock red at 0.
+    """
+    facts = facts or HubFacts()
     stock = product.get("stock")
     eta_s = product.get("eta_s")
     values = {
@@ -39,11 +47,11 @@ def product_cells(product: dict[str, Any], featured: bool) -> dict[str, Text]:
         "rate": fmt.decimal(product.get("rate_1m")),
         "eta": fmt.eta(eta_s),
     }
-    # Warn colours mirror the stock_low / stock_out alert thresholds of DESIGN.md.
-    low = stock is not None and stock < 10
+    floor, low_eta = facts.low_floor, facts.low_eta_s
+    low = stock is not None and floor is not None and stock < floor
     warn = {
         "stock": "bold red" if stock == 0 else ("yellow" if low else ""),
-        "eta": "yellow" if eta_s is not None and eta_s < 120 else "",
+        "eta": "yellow" if eta_s is not None and low_eta is not None and eta_s < low_eta else "",
     }
     base = FEATURED_STYLE if featured else ""
     return {
@@ -74,6 +82,7 @@ class ProductTable(DataTable):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.border_title = "products"
         self.featured: str | None = None
+        self.facts = HubFacts()
         # sku -> column -> rendered text, so an unchanged cell is never touched.
         self._shown: dict[str, dict[str, Text]] = {}
 
@@ -97,7 +106,7 @@ class ProductTable(DataTable):
         for product in products:
             sku = str(product.get("sku", ""))
             seen.add(sku)
-            cells = product_cells(product, sku == featured)
+            cells = product_cells(product, sku == featured, self.facts)
             old = self._shown.get(sku)
             if old is None:
                 self.add_row(*(cells[key] for key, _, _ in COLUMNS), key=sku)

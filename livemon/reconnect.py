@@ -1,0 +1,113 @@
+"""Connect to a hub endpoint with backoff: the one loop every livemon client shares.
+
+A client (the console, a remote adapter) gives its ``hello`` and what to do
+with a live connection; ``run_sessions`` connects, sends the hello, waits for
+``welcome`` and hands both over. When the connection drops it waits and
+tries again, doubling the wait up to a maximum, and starts over from the
+shortest wait after each successful handshake. A 1008 close (bad token,
+wrong role) ends it with ``TokenRefused``: retrying could never succeed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from livemon import wire
+
+HANDSHAKE_TIMEOUT_S = 10.0
+
+Status = Literal["connecting", "live", "lost", "refused"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionState:
+    """Where a connection stands; ``detail`` says why when it is lost or refused."""
+
+    status: Status
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.detail}" if self.detail else self.status
+
+
+class TokenRefused(Exception):
+    """The hub closed with 1008: a bad token or the wrong role; retrying will not help."""
+
+
+# What to do with a live connection and its welcome; True when the client is done.
+Session = Callable[[ClientConnection, dict[str, Any]], Awaitable[bool]]
+
+
+def refused_text(reason: str, hint: str) -> str:
+    """The message for a refused token: what the hub said and what to check.
+
+    >>> refused_text("bad or missing token", "LIVEMON_WATCH_TOKEN / --token")
+    'hub refused the token (bad or missing token): check LIVEMON_WATCH_TOKEN / --token'
+    """
+    return f"hub refused the token ({reason or 'no reason given'}): check {hint}"
+
+
+async def _handshake(ws: ClientConnection, hello: dict[str, Any]) -> dict[str, Any]:
+    await ws.send(wire.encode(hello))
+    while True:
+        message = wire.decode(await asyncio.wait_for(ws.recv(), HANDSHAKE_TIMEOUT_S))
+        if message["op"] == "welcome":
+            return message
+
+
+async def run_sessions(
+    url: str,
+    hello: dict[str, Any],
+    session: Session,
+    *,
+    token_hint: str,
+    on_state: Callable[[ConnectionState], None] | None = None,
+    backoff_initial: float = 0.5,
+    backoff_max: float = 10.0,
+) -> None:
+    """Connect to ``url`` and run ``session`` on each live connection until it returns True.
+
+    Raises ``TokenRefused`` (after reporting ``refused``) on a 1008 close and
+    ``ValueError`` for a URL that is not a websocket URL.
+    """
+
+    def state(status: Status, detail: str = "") -> None:
+        if on_state is not None:
+            on_state(ConnectionState(status, detail))
+
+    delay = backoff_initial
+    while True:
+        state("connecting", url)
+        try:
+            async with connect(url, max_size=wire.MAX_FRAME, compression=None) as ws:
+                welcome = await _handshake(ws, hello)
+                state("live", url)
+                delay = backoff_initial
+                if await session(ws, welcome):
+                    return
+                why = "hub closed the connection"
+        except ConnectionClosed as exc:
+            code = exc.rcvd.code if exc.rcvd is not None else None
+            reason = exc.rcvd.reason if exc.rcvd is not None else ""
+            if code == wire.CLOSE_POLICY:
+                why = refused_text(reason, token_hint)
+                state("refused", why)
+                raise TokenRefused(why) from None
+            why = f"closed {code} {reason}".strip() if code else "connection dropped"
+        except InvalidURI as exc:
+            why = f"bad hub url {url!r}: {exc}"
+            state("refused", why)
+            raise ValueError(why) from None
+        except wire.ProtocolError as exc:
+            why = f"hub sent a bad frame ({exc.reason})"
+        except (OSError, InvalidHandshake, TimeoutError) as exc:
+            why = f"{type(exc).__name__}: {exc}".rstrip(": ") + " (is the hub running?)"
+        state("lost", f"{why}; retrying in {delay:.1f}s")
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, backoff_max)
