@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from livemon import config as config_mod
 from livemon import wire
+from livemon.bench import demo_run, real_curves
 from livemon.detect import Monitor
 from livemon.engine import Engine
 
@@ -44,7 +44,7 @@ def typed_events(job: dict[str, Any]) -> tuple[list, dict[str, Any]]:
     """The typed events and ground truth of one sim run described by ``job``."""
     from plugins.sim.room import SimRoom
 
-    # The sim's viewer drop is 40 % over 10 s; the bench asks for 30 % over 30 s.
+    # The sim's viewer drop is 40 % over 10 s; the bench also asks for 40 % over 30 s.
     share, seconds = job.get("viewer_drop", (0.4, 10))
     room = SimRoom(scenario=job["scenario"], seed=job["seed"], duration=job["minutes"] * 60.0,
                    viewers=job.get("viewers", 1000), drop=job.get("drop", 0.6),
@@ -195,7 +195,7 @@ def jobs(seeds: list[int], minutes: float, configs: dict[str, Any], sweep: bool)
     for seed in seeds:
         for scenario in ("conversion_drop", "stockout", "flash_sale", "tech_issue", "mixed"):
             yield {**base, "scenario": scenario, "seed": seed}
-        yield {**base, "scenario": "viewer_drop", "seed": seed, "viewer_drop": (0.3, 30)}
+        yield {**base, "scenario": "viewer_drop", "seed": seed, "viewer_drop": (0.4, 30)}
         yield {**base, "scenario": "conversion_drop", "seed": seed, "drop": 0.5, "tag": "50%"}
         if sweep:
             for viewers in (500, 200, 100):
@@ -225,12 +225,24 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seeds", type=int, default=12, help="seeds per scenario (steady: 2x)")
     parser.add_argument("--minutes", type=float, default=60.0, help="broadcast length of a run")
     parser.add_argument("--workers", type=int, default=2, help="processes")
-    parser.add_argument("--config", default=None, help="a livemon.toml with a [detect] section")
+    parser.add_argument(
+        "--config",
+        default=None,
+        help="a TOML file merged over config/livemon.toml, as livemon run takes it",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME.key=value",
+        help="override one setting, as livemon run takes it",
+    )
     parser.add_argument("--tune", action="store_true",
                         help="threshold sweep on tuning seeds")  # fmt: skip
     parser.add_argument("--no-sweep", action="store_true", help="skip the room-size sweep")
     args = parser.parse_args(argv)
-    detect_cfg = config_mod.load(args.config).get("detect", {})
+    cfg = demo_run.demo_config(args.config, args.set)
+    detect_cfg = cfg.get("detect", {})
     seed0 = TUNE_SEED0 if args.tune else 1
     seeds = list(range(seed0, seed0 + args.seeds))
     configs: dict[str, Any] = {"default": detect_cfg}
@@ -260,7 +272,15 @@ def main(argv: list[str]) -> int:
             print(f"{label:>10} {_fmt(s['recall']):>7} {_fmt(s['median'], '.0f'):>9} "
                   f"{_fmt(s['p90'], '.0f'):>7} {_fmt(s['fa_h']):>12}")  # fmt: skip
         return 0
-    print("\nconversion_drop: 40 % drop; viewer_drop: 30 % over 30 s. Delay = alert since - "
+    print()
+    for line in demo_run.table(cfg):
+        print(line)
+    print(f"\nviewer_drop on the {len(real_curves.curves())} real curves (untouched: false alarms; "
+          f"{real_curves.FALL:.0%} falls over {real_curves.FALL_S:g} s injected every "
+          f"{real_curves.INJECT_EVERY_S:g} s, one run each: recall and delay):")  # fmt: skip
+    for line in real_curves.table(real_curves.run(detect_cfg)):
+        print(line)
+    print("\nconversion_drop: 40 % drop; viewer_drop: 40 % over 30 s. Delay = alert since - "
           "injection (event time).")  # fmt: skip
     head = (f"{'kind':15} {'n':>4} {'prec':>5} {'recall':>6} {'med s':>6} {'p90 s':>6} "
             f"{'FA/h':>5} | {'peer rec':>8} {'peer med':>8} {'peer FA/h':>9} "

@@ -170,7 +170,8 @@ class RoomMonitor:
 
     def _viewer_detail(self) -> str:
         e = self.viewers.evidence
-        return f"online {e['online']:.0f} is {e['drop']:.0%} below its baseline {e['baseline']:.0f}"
+        return (f"online {e['online']:.0f} is {e['drop']:.0%} below {e['reference']:.0f} "
+                f"(5-min baseline {e['baseline']:.0f}, level 15-45 s ago {e['recent']:.0f})")
 
     def _surge_detail(self) -> str:
         e = self.surge.evidence

@@ -1,4 +1,4 @@
-"""``ViewerDropDetector``: online viewers falling below their recent baseline."""
+"""``ViewerDropDetector``: online viewers falling a quarter or more below where they just were."""
 
 from __future__ import annotations
 
@@ -8,30 +8,48 @@ from livemon.detect.base import Detector
 
 
 class ViewerDropDetector(Detector):
-    """Alarms when ``online`` falls a given share below an EWMA of itself.
+    """Alarms when ``online`` falls ``warn_drop`` below its reference, by more than noise.
 
-    The baseline is an exponentially weighted mean of online viewers with time
-    constant ``baseline_s``, frozen while alarmed so that the fall does not
-    become the reference. ``warn_drop`` below it opens, ``crit_drop``
-    escalates; the alarm clears when online is back within ``clear_drop``
-    (hysteresis), or after ``rebase_s`` seconds down, when the lower level is
-    taken as the new normal. The onset is the last second online stood within
-    3 % of the baseline.
+    The reference is the higher of two levels, so it follows a growing
+    audience instead of lagging behind it:
+
+    - the *baseline*, an exponentially weighted mean of online viewers with
+      time constant ``baseline_s`` (DESIGN.md's 5-minute baseline), which
+      catches a fall spread over minutes;
+    - the *recent level*, the mean of online over the seconds
+      ``recent_s`` to ``recent_gap_s`` ago, which catches a sudden fall during
+      a fast rise, when the baseline still lags far below the audience.
+
+    A fall must also be larger than the room's own noise: at least
+    ``noise_z`` times the square root of the reference, in viewers (a tiny
+    room of 40 wobbles by 5 viewers a minute without any incident). Both
+    levels are frozen while alarmed, so the fall does not become the
+    reference. ``crit_drop`` escalates; the alarm clears once online is back
+    within ``clear_drop`` of the reference, or after ``rebase_s`` seconds
+    down, when the lower level is taken as the new normal. The onset is the
+    last second online stood within 3 % of the reference.
 
     Parameters
     ----------
     warn_drop
-        Share below the baseline that raises a ``warn``.
+        Share below the reference that opens the alarm (DESIGN.md: 25 %).
     crit_drop
-        Share below the baseline that makes it ``crit``.
+        Share below the reference that makes it ``crit``.
     clear_drop
-        Share below the baseline under which the alarm clears.
+        Share below the reference under which the alarm clears.
     baseline_s
         Time constant of the baseline, in seconds.
+    recent_s
+        Oldest second of the recent level, in seconds ago.
+    recent_gap_s
+        Newest second of the recent level, in seconds ago (a fall in progress
+        is not yet in it).
+    noise_z
+        Viewers lost must be at least this many square roots of the reference.
     rebase_s
         Seconds after which a lasting fall becomes the new baseline.
     min_viewers
-        No alarm while the baseline is below this many viewers.
+        No alarm while the reference is below this many viewers.
 
     Examples
     --------
@@ -39,74 +57,136 @@ class ViewerDropDetector(Detector):
     >>> rng = np.random.default_rng(7)
     >>> detector = ViewerDropDetector()
     >>> for sec in range(900):
-    ...     fall = 0.3 * min(1.0, max(0, sec - 600) / 30)  # 30 % over 30 s from 600
+    ...     fall = 0.4 * min(1.0, max(0, sec - 600) / 10)  # 40 % over 10 s from 600
     ...     detector.update(sec, round(1000 * (1 - fall) * (1 + 0.01 * rng.standard_normal())))
     ...     if detector.alarm:
     ...         break
     >>> sec, detector.severity, detector.onset
-    (615, 'warn', 603.0)
+    (607, 'warn', 600.0)
     >>> {k: round(v, 3) for k, v in detector.evidence.items()}
-    {'online': 827.0, 'baseline': 995.243, 'drop': 0.169}
+    {'online': 714.0, 'reference': 999.871, 'baseline': 995.945, 'recent': 999.871, 'drop': 0.286}
     """
 
     def __init__(
         self,
-        warn_drop: float = 0.15,
-        crit_drop: float = 0.25,
-        clear_drop: float = 0.07,
+        warn_drop: float = 0.25,
+        crit_drop: float = 0.4,
+        clear_drop: float = 0.1,
         baseline_s: float = 300.0,
+        recent_s: int = 45,
+        recent_gap_s: int = 15,
+        noise_z: float = 1.5,
+        slow_noise_z: float = 3.0,
         rebase_s: float = 600.0,
-        min_viewers: int = 30,
+        min_viewers: int = 10,
     ) -> None:
+        if not 0 < recent_gap_s < recent_s:
+            raise ValueError(f"need 0 < recent_gap_s < recent_s, got {recent_gap_s}, {recent_s}")
         self.warn_drop = warn_drop
         self.crit_drop = crit_drop
         self.clear_drop = clear_drop
         self.baseline_s = baseline_s
+        self.recent_s = recent_s
+        self.recent_gap_s = recent_gap_s
+        self.noise_z = noise_z
+        self.slow_noise_z = slow_noise_z
         self.rebase_s = rebase_s
         self.min_viewers = min_viewers
         self._alpha = 1 - math.exp(-1 / baseline_s)
         self._base: float | None = None
         self._online = 0.0
+        self._ref = 0.0
+        self._recent = 0.0
         self._steady_sec: float | None = None
         self._alarm_sec = 0
+        self._last_sec: int | None = None
+        # The last ``recent_s`` seconds of online in a ring, and the sum of
+        # its oldest ``recent_s - recent_gap_s + 1`` entries (the recent level).
+        self._ring = [0.0] * recent_s
+        self._filled = 0
+        self._span = recent_s - recent_gap_s + 1
+        self._sum = 0.0
 
     @property
     def baseline(self) -> float | None:
-        """The baseline number of viewers online, None before the first update."""
+        """The 5-minute baseline of viewers online, None before the first update."""
         return self._base
 
     @property
+    def reference(self) -> float:
+        """The level a fall is measured from (the higher of baseline and recent level)."""
+        return self._ref
+
+    @property
     def evidence(self) -> dict[str, float]:
-        base = self._base or 0.0
+        ref = self._ref
         return {
             "online": self._online,
-            "baseline": base,
-            "drop": 1 - self._online / base if base > 0 else 0.0,
+            "reference": ref,
+            "baseline": self._base or 0.0,
+            "recent": self._recent,
+            "drop": 1 - self._online / ref if ref > 0 else 0.0,
         }
+
+    def _push(self, sec: int, online: float) -> None:
+        """Record second ``sec`` in the ring (a gap repeats the last level); O(1) per second."""
+        last = self._last_sec
+        fill = 1 if last is None else max(1, min(sec - last, self.recent_s))
+        ring, n, span = self._ring, self.recent_s, self._span
+        for k in range(fill):
+            value = online if k == fill - 1 else self._online
+            # With the ring full, slot ``i`` holds the oldest second; it leaves
+            # the recent level and the second ``span`` places newer enters it.
+            i = self._filled % n
+            if self._filled >= n:
+                self._sum += ring[(i + span) % n] - ring[i]
+            elif self._filled < span:
+                self._sum += value
+            ring[i] = value
+            self._filled += 1
+        self._last_sec = sec
+
+    def _falls(self, level: float, online: float, z: float) -> bool:
+        """Whether ``online`` is a drop from ``level``: a big enough share, and beyond noise."""
+        lost = level - online
+        return (level >= self.min_viewers and lost >= self.warn_drop * level
+                and lost >= z * math.sqrt(level))  # fmt: skip
 
     def update(self, sec: int, online: float) -> None:
         """Take the online level held during closed second ``sec``."""
-        self._online = float(online)
+        online = float(online)
+        self._push(sec, online)
+        self._online = online
         base = self._base
         if base is None:
-            self._base = float(online)
+            self._base = self._ref = online
             self._steady_sec = float(sec)
             return
-        fall = 1 - online / base if base > 0 else 0.0
         if self._alarm:
+            ref = self._ref
+            fall = 1 - online / ref if ref > 0 else 0.0
             if fall <= self.clear_drop or sec - self._alarm_sec >= self.rebase_s:
                 self._alarm = False
-                self._base = float(online)
+                self._base = online
                 self._steady_sec = float(sec)
+                self._filled, self._sum = 0, 0.0
+                self._push(sec, online)
             elif fall >= self.crit_drop:
                 self._severity = "crit"
             return
-        if fall <= 0.03:
+        recent = self._sum / self._span if self._filled >= self.recent_s else base
+        self._recent = recent
+        # A sudden fall (against the recent level) stands out of a room's
+        # noise sooner than a slide over minutes, which small rooms make by
+        # themselves: each path has its own noise margin.
+        ref = self._ref = base if base >= recent else recent
+        if online >= 0.97 * ref:
             self._steady_sec = float(sec)
-        if base >= self.min_viewers and fall >= self.warn_drop:
+        sudden = self._falls(recent, online, self.noise_z)
+        if sudden or self._falls(base, online, self.slow_noise_z):
             self._alarm = True
             self._alarm_sec = sec
             self._onset = self._steady_sec
-            self._severity = "crit" if fall >= self.crit_drop else "warn"
+            self._severity = "crit" if online <= (1 - self.crit_drop) * ref else "warn"
             return
         self._base = base + self._alpha * (online - base)

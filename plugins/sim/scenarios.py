@@ -2,8 +2,12 @@
 
 An incident's ``kind`` is what the room does at its time (``room.SimRoom``
 carries it out); the alert the hub should raise is given by ``ALERT_KIND``.
-Each scenario is a list of (kind, multiple of ``incident_at``): a single
-incident is injected at ``incident_at``; ``mixed`` spaces several around it,
+Each scenario is a list of (kind, seconds after ``incident_at``): a single
+incident is injected at ``incident_at``; ``mixed`` spaces several around it
+by fixed gaps (not multiples of ``incident_at``: with the demo's early
+``incident_at`` those left a conversion drop 120 s before a flash sale's
+coupon paused its test, too little for any test to see it), the conversion
+drop well before the viewer drop so that neither explains the other, and
 the stock-out last so that its lasting effect on orders hides nothing else.
 """
 
@@ -14,17 +18,17 @@ from dataclasses import dataclass
 
 SCENARIOS: dict[str, tuple[tuple[str, float], ...]] = {
     "steady": (),
-    "conversion_drop": (("conversion_drop", 1.0),),
-    "viewer_drop": (("viewer_drop", 1.0),),
-    "stockout": (("stockout", 1.0),),
-    "flash_sale": (("flash_sale", 1.0),),
-    "tech_issue": (("tech_issue", 1.0),),
+    "conversion_drop": (("conversion_drop", 0.0),),
+    "viewer_drop": (("viewer_drop", 0.0),),
+    "stockout": (("stockout", 0.0),),
+    "flash_sale": (("flash_sale", 0.0),),
+    "tech_issue": (("tech_issue", 0.0),),
     "mixed": (
-        ("tech_issue", 0.6),
-        ("viewer_drop", 0.8),
-        ("conversion_drop", 1.0),
-        ("flash_sale", 1.2),
-        ("stockout", 1.4),
+        ("tech_issue", -300.0),
+        ("conversion_drop", 0.0),
+        ("viewer_drop", 420.0),
+        ("flash_sale", 720.0),
+        ("stockout", 1020.0),
     ),
 }
 
@@ -72,10 +76,11 @@ def default_incident_at(seed: int, duration: float) -> float:
 def schedule(scenario: str, incident_at: float, duration: float) -> list[Injection]:
     """The injections of ``scenario``, in time order, leaving out those past the end.
 
-    >>> schedule("mixed", 1000.0, 1500.0)
-    [Injection(kind='tech_issue', at=600.0), Injection(kind='viewer_drop', at=800.0), \
-Injection(kind='conversion_drop', at=1000.0), Injection(kind='flash_sale', at=1200.0), \
-Injection(kind='stockout', at=1400.0)]
+    One that would fall before the start is injected at the start.
+
+    >>> schedule("mixed", 1000.0, 2000.0)
+    [Injection(kind='tech_issue', at=700.0), Injection(kind='conversion_drop', at=1000.0), \
+Injection(kind='viewer_drop', at=1420.0), Injection(kind='flash_sale', at=1720.0)]
     >>> schedule("calm", 1.0, 2.0)
     Traceback (most recent call last):
     ValueError: unknown scenario 'calm' (scenarios: conversion_drop, flash_sale, mixed, \
@@ -84,5 +89,5 @@ steady, stockout, tech_issue, viewer_drop)
     if scenario not in SCENARIOS:
         known = ", ".join(sorted(SCENARIOS))
         raise ValueError(f"unknown scenario {scenario!r} (scenarios: {known})")
-    out = [Injection(kind, round(incident_at * k, 3)) for kind, k in SCENARIOS[scenario]]
+    out = [Injection(kind, max(0.0, round(incident_at + k, 3))) for kind, k in SCENARIOS[scenario]]
     return sorted((i for i in out if i.at < duration), key=lambda i: i.at)
