@@ -42,16 +42,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--adapter", action="append", default=[], metavar="NAME",
                    help="run this adapter inside the hub (repeatable)")
     p.add_argument("--room", default="room-1", help="room of the in-process adapters")
+    p.add_argument("--tls-cert", help="PEM certificate: serve wss:// (default hub.tls_cert)")
+    p.add_argument("--tls-key", help="PEM private key of --tls-cert (default: hub.tls_key)")
 
     p = sub.add_parser("console", help="attach the console to a running hub")
     p.add_argument("--url", default=f"ws://127.0.0.1:{wire.DEFAULT_PORT}")
     p.add_argument("--token", required=True, help="a control token (or a watch token with --watch)")
     p.add_argument("--watch", action="store_true", help="read-only (side screen)")
+    p.add_argument("--ca", help="PEM CA file that signed a wss:// hub's certificate")
 
     p = sub.add_parser("adapter", help="run one adapter as its own process, feeding a hub")
     p.add_argument("name")
     p.add_argument("--hub", default=f"ws://127.0.0.1:{wire.DEFAULT_PORT}")
     p.add_argument("--token", default=None, help="ingest token (default: LIVEMON_INGEST_TOKEN)")
+    p.add_argument("--ca", help="PEM CA file that signed a wss:// hub's certificate")
     p.add_argument("--room", default="room-1")
     p.add_argument("--config")
     p.add_argument("--set", action="append", default=[], metavar="key=value")
@@ -126,9 +130,13 @@ def _record_dir(args: argparse.Namespace, cfg: dict[str, Any]) -> Path:
 
 
 def _print_access(hub) -> None:
-    print(f"livemon hub on {hub.url()}  session {hub.session}", file=sys.stderr)
+    """Where the hub really listens, and its tokens: generated ones once, others never."""
+    print(f"livemon hub listening on {', '.join(hub.bound())}  session {hub.session}",
+          file=sys.stderr)  # fmt: skip
     for role, token in hub.tokens.items():
-        print(f"  {role:8s} token {token}   (path /{role})", file=sys.stderr)
+        source = hub.token_sources.get(role, "given")
+        shown = token if source == "generated" else f"from {source} (not shown)"
+        print(f"  {role:8s} token {shown}   (path /{role})", file=sys.stderr)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -171,12 +179,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     cfg = config_mod.load(args.config, args.set, adapters=tuple(args.adapter))
     adapters = [_make_adapter(n, args.room, _adapter_options(cfg, n)) for n in args.adapter]
 
+    from livemon.tls import server_context
+
+    hub_cfg = cfg["hub"]
+    ssl = server_context(args.tls_cert or hub_cfg.get("tls_cert"),
+                         args.tls_key or hub_cfg.get("tls_key"))  # fmt: skip
+
     async def main() -> None:
         hub = Hub(cfg, _record_dir(args, cfg))
-        host = args.host or cfg["hub"].get("host", "127.0.0.1")
-        port = args.port if args.port is not None else cfg["hub"]["port"]
+        host = args.host or hub_cfg.get("host", "127.0.0.1")
+        port = args.port if args.port is not None else hub_cfg["port"]
         try:
-            await hub.start(host, port)
+            await hub.start(host, port, ssl=ssl)
+        except config_mod.ConfigError:
+            hub.recorder.close(end=False)
+            raise
         except OSError as exc:
             hub.recorder.close(end=False)
             raise ValueError(f"cannot listen on {host}:{port} ({exc.strerror}): is another hub "
@@ -200,9 +217,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_console(args: argparse.Namespace) -> int:
     """Attach the console to a running hub."""
+    from livemon.tls import client_context
     from livemon.ui import create_app
 
-    create_app(args.url, args.token, role="watch" if args.watch else "control").run()
+    ssl = client_context(args.url, args.ca)
+    create_app(args.url, args.token, role="watch" if args.watch else "control", ssl=ssl).run()
     return 0
 
 
@@ -218,7 +237,9 @@ def cmd_adapter(args: argparse.Namespace) -> int:
                          "(livemon serve prints it)")  # fmt: skip
     cfg = config_mod.load(args.config)
     adapter = _make_adapter(args.name, args.room, _adapter_options(cfg, args.name, args.set))
-    runner = RemoteRunner(adapter, args.hub, token)
+    from livemon.tls import client_context
+
+    runner = RemoteRunner(adapter, args.hub, token, ssl=client_context(args.hub, args.ca))
     try:
         asyncio.run(runner.run())
     except TokenRefused as exc:

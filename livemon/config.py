@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-import os
-import secrets
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -70,12 +68,10 @@ def load(
 
 
 def tokens(config: dict[str, Any]) -> dict[str, str]:
-    """The token of each role: environment, then config, else a fresh random one."""
-    given = config.get("tokens", {})
-    out = {}
-    for role in ROLES:
-        out[role] = (
-            os.environ.get(f"LIVEMON_{role.upper()}_TOKEN") or given.get(role) or
-            secrets.token_urlsafe(16)
-        )  # fmt: skip
-    return out
+    """The token of each role: environment, then config, else a fresh random one.
+
+    Checked by ``livemon.hub.access.resolve`` (length, one token per role).
+    """
+    from livemon.hub.access import resolve
+
+    return {role: t.value for role, t in resolve(config).items()}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from ssl import SSLContext
 from typing import Any, Literal
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -70,8 +71,11 @@ async def run_sessions(
     on_state: Callable[[ConnectionState], None] | None = None,
     backoff_initial: float = 0.5,
     backoff_max: float = 10.0,
+    ssl: SSLContext | None = None,
 ) -> None:
     """Connect to ``url`` and run ``session`` on each live connection until it returns True.
+
+    ``ssl`` is the TLS context of a wss:// hub (``livemon.tls.client_context``).
 
     Raises ``TokenRefused`` (after reporting ``refused``) on a 1008 close and
     ``ValueError`` for a URL that is not a websocket URL.
@@ -85,7 +89,8 @@ async def run_sessions(
     while True:
         state("connecting", url)
         try:
-            async with connect(url, max_size=wire.MAX_FRAME, compression=None) as ws:
+            tls = {"ssl": ssl} if ssl is not None else {}
+            async with connect(url, max_size=wire.MAX_FRAME, compression=None, **tls) as ws:
                 welcome = await _handshake(ws, hello)
                 state("live", url)
                 delay = backoff_initial

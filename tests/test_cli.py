@@ -13,7 +13,12 @@ import msgpack
 from websockets.sync.client import connect
 
 LIVEMON = [sys.executable, "-m", "livemon.cli"]
-TOKENS = {"LIVEMON_INGEST_TOKEN": "ti", "LIVEMON_WATCH_TOKEN": "tw", "LIVEMON_CONTROL_TOKEN": "tc"}
+TOKENS = {
+    "LIVEMON_INGEST_TOKEN": "ingest-token-0001",
+    "LIVEMON_WATCH_TOKEN": "watch-token-00001",
+    "LIVEMON_CONTROL_TOKEN": "control-token-001",
+}
+INGEST, WATCH = TOKENS["LIVEMON_INGEST_TOKEN"], TOKENS["LIVEMON_WATCH_TOKEN"]
 METRIC_KEYS = ("online online_peak total_views enters enters_1m comments comments_1m likes "
                "likes_1m orders orders_1m units gmv_cents gmv_1m_cents buyers conv_1m "
                "conv_session gpm_cents refunds").split()  # fmt: skip
@@ -78,7 +83,7 @@ def test_serve_and_a_separate_adapter_process_record_a_session(tmp_path: Path) -
         assert feed.returncode == 0, feed.stderr
         assert "fed" in feed.stderr
         with connect(f"ws://127.0.0.1:{port}/watch") as ws:
-            ws.send(msgpack.packb({"op": "hello", "v": 1, "token": "tw", "name": "cli-test"}))
+            ws.send(msgpack.packb({"op": "hello", "v": 1, "token": WATCH, "name": "cli-test"}))
             assert msgpack.unpackb(ws.recv(5))["op"] == "welcome"
             snapshot = msgpack.unpackb(ws.recv(5))
         assert snapshot["room"] == "cli-room" and snapshot["metrics"]["comments"] > 0

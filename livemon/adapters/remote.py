@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from ssl import SSLContext
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection
@@ -31,8 +32,10 @@ __all__ = ["RemoteRunner", "TokenRefused"]
 class RemoteRunner:
     """Feeds ``adapter`` to the hub at ``url`` (base or ``/ingest`` URL) with ``token``."""
 
-    def __init__(self, adapter: Adapter, url: str, token: str, name: str | None = None) -> None:
+    def __init__(self, adapter: Adapter, url: str, token: str, name: str | None = None,
+                 ssl: SSLContext | None = None) -> None:  # fmt: skip
         self.adapter = adapter
+        self.ssl = ssl  # for wss:// (livemon.tls.client_context)
         base = url.rstrip("/")
         self.url = base if base.endswith("/ingest") else base + "/ingest"
         self.token = token
@@ -66,6 +69,7 @@ class RemoteRunner:
             await run_sessions(
                 self.url, hello, self._session, token_hint="LIVEMON_INGEST_TOKEN or --token",
                 on_state=self._log_state, backoff_initial=retry_s, backoff_max=max_retry_s,
+                ssl=self.ssl,
             )  # fmt: skip
         finally:
             produce.cancel()

@@ -16,7 +16,11 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from livemon import wire
 
-TOKENS = {"ingest": "bench-i", "watch": "bench-w", "control": "bench-c"}
+TOKENS = {
+    "ingest": "bench-ingest-token",
+    "watch": "bench-watch-token-",
+    "control": "bench-control-token",
+}
 
 
 def _free_port() -> int:

@@ -16,6 +16,7 @@ import sqlite3
 import time
 from http import HTTPStatus
 from pathlib import Path
+from ssl import SSLContext
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -23,12 +24,12 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from livemon import commands, replay, wire
-from livemon import config as config_mod
 from livemon.adapters.base import Adapter
 from livemon.detect import Monitor, RoomMonitor
 from livemon.engine import Engine, RoomState
 from livemon.engine.tags import QUESTION_TAGS, TECH_TAGS
 from livemon.engine.targets import targets
+from livemon.hub import access
 from livemon.hub.disk import DiskHealth
 from livemon.hub.feeds import FeedBoard
 from livemon.hub.links import AdapterLink, LocalLink, RemoteLink
@@ -66,8 +67,14 @@ class Hub:
         session_cfg = config.get("session", {})
         self.goals = dict(session_cfg.get("targets", {}))
         self.duration_s = float(session_cfg.get("duration_s", 7200))
-        self.tokens = tokens or config_mod.tokens(config)
-        self.role_of = {token: role for role, token in self.tokens.items()}
+        if tokens is None:  # from the environment or the config, checked, else generated
+            resolved = access.resolve(config)
+            tokens = {role: t.value for role, t in resolved.items()}
+            self.token_sources = {role: t.source for role, t in resolved.items()}
+        else:
+            self.token_sources = {role: "given" for role in tokens}
+        self.tokens = dict(tokens)
+        self._tokens = access.Tokens(self.tokens)
         self.record_dir = Path(record_dir)
 
         # Detectors ride on the engine's room hooks: alerts are computed from
@@ -103,6 +110,7 @@ class Hub:
         self._flush_lock = asyncio.Lock()
         self._catalog_flushed = 0.0
         self.port: int | None = None
+        self.scheme = "ws"
 
     # -- sessions -----------------------------------------------------------
 
@@ -166,11 +174,20 @@ class Hub:
 
     # -- life cycle -----------------------------------------------------------
 
-    async def start(self, host: str = "127.0.0.1", port: int = wire.DEFAULT_PORT) -> None:
-        """Listen on ``host:port`` (0 picks a free port, then in ``self.port``)."""
+    async def start(self, host: str = "127.0.0.1", port: int = wire.DEFAULT_PORT,
+                    ssl: SSLContext | None = None) -> None:  # fmt: skip
+        """Listen on ``host:port`` (0 picks a free port, then in ``self.port``); wss with ``ssl``.
+
+        Raises ``ConfigError`` for a non-loopback ``host`` with generated tokens.
+        """
+        access.check_exposure(host, {
+            role: access.Token(role, value, self.token_sources.get(role, "given"))
+            for role, value in self.tokens.items()
+        })  # fmt: skip
+        self.scheme = "wss" if ssl is not None else "ws"
         self._server = await serve(
             self._handle, host, port, max_size=wire.MAX_FRAME, process_request=self._route,
-            ping_interval=20, ping_timeout=20, compression=None,
+            ping_interval=20, ping_timeout=20, compression=None, ssl=ssl,
         )  # fmt: skip
         self.port = self._server.sockets[0].getsockname()[1] if self._server.sockets else port
         self._tasks = [
@@ -214,8 +231,17 @@ class Hub:
                 log.exception("hub %s failed", job.__name__)
 
     def url(self, path: str = "") -> str:
-        """The ws:// address of this hub (loopback) with ``path``."""
-        return f"ws://127.0.0.1:{self.port}{path}"
+        """The ws:// (or wss://) address of this hub (loopback) with ``path``."""
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
+
+    def bound(self) -> list[str]:
+        """The addresses the hub really listens on, as URLs (``ws://0.0.0.0:8765``)."""
+        out = []
+        for sock in self._server.sockets if self._server is not None else ():
+            host, port = sock.getsockname()[:2]
+            host = f"[{host}]" if ":" in host else host
+            out.append(f"{self.scheme}://{host}:{port}")
+        return out
 
     # -- ingest ---------------------------------------------------------------
 
@@ -515,8 +541,7 @@ class Hub:
             raise wire.ProtocolError(
                 wire.CLOSE_PROTOCOL, f"protocol version {message.get('v')!r} unsupported: use v=1"
             )
-        token = message.get("token")
-        role = self.role_of.get(token) if isinstance(token, str) else None
+        role = self._tokens.role_of(message.get("token"))
         if role is None:
             raise wire.ProtocolError(wire.CLOSE_POLICY, "bad or missing token")
         if role not in ALLOWED_ROLES[path]:

@@ -11,6 +11,7 @@ lives in one place.
 
 from __future__ import annotations
 
+from ssl import SSLContext
 from typing import Any, Literal
 
 from textual.app import App
@@ -87,6 +88,7 @@ class LivemonApp(App[None]):
         *,
         name: str = "console",
         connect: bool = True,
+        ssl: SSLContext | None = None,
     ) -> None:
         """Create the console for the hub at `url`; `connect=False` leaves it offline (tests)."""
         super().__init__()
@@ -94,7 +96,7 @@ class LivemonApp(App[None]):
             raise ValueError(f"role must be 'control' or 'watch', not {role!r}")
         self.role: Role = role
         self.url = hub_url(url, f"/{role}")
-        self.client = HubClient(self.url, token, name, on_state=self._on_client_state)
+        self.client = HubClient(self.url, token, name, on_state=self._on_client_state, ssl=ssl)
         self.connect = connect
         self.state = ConsoleState()
         self.dashboard = DashboardScreen(role)
@@ -277,6 +279,11 @@ class LivemonApp(App[None]):
             self.push_screen("stage")
 
 
-def create_app(url: str, token: str, role: Role = "control") -> LivemonApp:
-    """Build the console for the hub at `url` (base or full URL) with `token` and `role`."""
-    return LivemonApp(url, token, role)
+def create_app(
+    url: str, token: str, role: Role = "control", ssl: SSLContext | None = None
+) -> LivemonApp:
+    """Build the console for the hub at `url` (base or full URL) with `token` and `role`.
+
+    `ssl` is the client TLS context for a wss:// hub (livemon.tls.client_context).
+    """
+    return LivemonApp(url, token, role, ssl=ssl)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable
+from ssl import SSLContext
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -62,8 +63,10 @@ class HubClient:
         on_state: Callable[[ConnectionState], None] | None = None,
         backoff_initial: float = 0.5,
         backoff_max: float = 10.0,
+        ssl: SSLContext | None = None,
     ) -> None:
         self.url = hub_url(url, path)
+        self.ssl = ssl  # for wss:// (livemon.tls.client_context)
         self.token = token
         self.name = name
         self.on_state = on_state
@@ -105,7 +108,7 @@ class HubClient:
         await run_sessions(
             self.url, hello, session, token_hint=f"LIVEMON_{role}_TOKEN / --token",
             on_state=self._set_state, backoff_initial=self.backoff_initial,
-            backoff_max=self.backoff_max,
+            backoff_max=self.backoff_max, ssl=self.ssl,
         )  # fmt: skip
 
     async def send_command(self, room: str, action: str, args: dict[str, Any]) -> str:

@@ -19,7 +19,12 @@ from websockets.asyncio.client import connect
 
 from livemon.record.log import EVENTS, scan
 
-TOKENS = {"LIVEMON_INGEST_TOKEN": "ti", "LIVEMON_WATCH_TOKEN": "tw", "LIVEMON_CONTROL_TOKEN": "tc"}
+TOKENS = {
+    "LIVEMON_INGEST_TOKEN": "ingest-token-0001",
+    "LIVEMON_WATCH_TOKEN": "watch-token-00001",
+    "LIVEMON_CONTROL_TOKEN": "control-token-001",
+}
+INGEST, WATCH = TOKENS["LIVEMON_INGEST_TOKEN"], TOKENS["LIVEMON_WATCH_TOKEN"]
 TOTAL = 20_000  # events: one order each, so orders == events counted
 BATCH = 200
 PRICE = 150
@@ -58,14 +63,17 @@ def _events(first: int, last: int) -> list[dict]:
 
 
 async def _hello(ws) -> dict:
-    await ws.send(msgpack.packb(
-        {"op": "hello", "v": 1, "token": "ti", "name": "feed", "rooms": ["r"], "resume": True}))
+    await ws.send(
+        msgpack.packb(
+            {"op": "hello", "v": 1, "token": INGEST, "name": "feed", "rooms": ["r"], "resume": True}
+        )
+    )
     return msgpack.unpackb(await ws.recv())
 
 
 async def _watch_metrics(port: int) -> dict:
     async with await _connect(f"ws://127.0.0.1:{port}/watch") as ws:
-        await ws.send(msgpack.packb({"op": "hello", "v": 1, "token": "tw", "name": "t"}))
+        await ws.send(msgpack.packb({"op": "hello", "v": 1, "token": WATCH, "name": "t"}))
         assert msgpack.unpackb(await ws.recv())["op"] == "welcome"
         while True:
             message = msgpack.unpackb(await ws.recv())
