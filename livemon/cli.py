@@ -60,15 +60,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--config")
     p.add_argument("--set", action="append", default=[], metavar="key=value")
 
-    p = sub.add_parser("replay", help="play a recorded session again into a console (复盘)")
-    p.add_argument("--record-dir", default="recordings")
-    p.add_argument("--session", help="session id (default: the newest)")
-    p.add_argument("--room", help="room (default: the session's first)")
-    p.add_argument("--speed", default="10", help="multiple of real time, or max (default 10)")
+    p = sub.add_parser("replay", help="play a recording again, in the console or as JSON (复盘)")
+    from livemon.replay_cmd import add_arguments
+
+    add_arguments(p)
+    p.add_argument("--speed", default=None,
+                   help="1, 2, 10, 60 (x real time) or max (default: 10; --headless: max)")
     p.add_argument("--from", dest="start_s", type=float, default=0.0, metavar="SECONDS",
                    help="seek: start playing this many seconds into the session")
-    p.add_argument("--no-console", action="store_true",
-                   help="fold the whole session and print its final snapshot as JSON")
+    p.add_argument("--headless", action="store_true", help="no console: every alert change as "
+                   "a JSON line, then the final snapshot as one JSON object")
+    p.add_argument("--no-console", action="store_true", help="the same as --headless")
 
     sub.add_parser("adapters", help="list the adapter plugins found, with capabilities")
 
@@ -249,60 +251,11 @@ def cmd_adapter(args: argparse.Namespace) -> int:
     return 0
 
 
-def _recording(record_dir: Path, session: str | None, room: str | None) -> dict[str, Any]:
-    """The catalog row of the recording asked for: newest session, first room by default."""
-    from livemon.record import Catalog
-
-    if not (record_dir / "catalog.db").exists():
-        raise ValueError(f"no recordings in {record_dir}: livemon run records there")
-    rows = Catalog(record_dir).sessions()
-    if session is not None:
-        rows = [r for r in rows if r["session"] == session]
-    else:
-        rows = [r for r in rows if r["session"] == rows[0]["session"]] if rows else []
-    if room is not None:
-        rows = [r for r in rows if r["room"] == room]
-    if not rows:
-        raise ValueError(f"no recording of session {session or '(newest)'} room {room or '(any)'}"
-                         f" in {record_dir}: see livemon sessions")  # fmt: skip
-    return sorted(rows, key=lambda r: r["room"])[0]
-
-
 def cmd_replay(args: argparse.Namespace) -> int:
-    """Play a recording into a hub of its own (scratch record dir) with a read-only console."""
-    import json
-    import tempfile
+    """Play a recording into the replay console, or print it as JSON (``--headless``)."""
+    from livemon import replay_cmd
 
-    from livemon import replay
-    from livemon.hub import Hub
-
-    row = _recording(Path(args.record_dir), args.session, args.room)
-    speed = None if args.speed == "max" or args.no_console else float(args.speed)
-    if speed is not None and speed <= 0:
-        raise ValueError("--speed must be > 0 or max")
-
-    async def main() -> None:
-        with tempfile.TemporaryDirectory(prefix="livemon-replay-") as scratch:
-            hub = Hub(config_mod.load(), Path(scratch))
-            await hub.start("127.0.0.1", 0)
-            play = replay.play(hub, Path(row["path"]), row["room"], speed, args.start_s)
-            try:
-                if args.no_console:
-                    await play
-                    print(json.dumps(hub.snapshot(row["room"]), ensure_ascii=False, indent=1))
-                    return
-                from livemon.ui import create_app
-
-                feed = asyncio.create_task(play)
-                app = create_app(hub.url(), hub.tokens["watch"], role="watch")
-                app.title = f"livemon replay · {row['session']} · {row['room']}"
-                await app.run_async()
-                feed.cancel()
-            finally:
-                await hub.stop()
-
-    asyncio.run(main())
-    return 0
+    return replay_cmd.run(args)
 
 
 def cmd_adapters(args: argparse.Namespace) -> int:

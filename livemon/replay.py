@@ -1,29 +1,36 @@
-"""Reading a recording back: the same de-duplication and validation as live ingest."""
+"""Reading a recording back: the same de-duplication and validation as live ingest.
+
+``fold`` is the one loop that folds a recording into a hub's state: crash
+recovery (``Hub._resume``), replay, seeks, keyframes and the report all use it,
+so events and commands (acks included) come back the same way everywhere.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from livemon import wire
+from livemon.engine import Engine
 from livemon.events import Event
 from livemon.ingest import accept
 from livemon.record import log
 
 
 def records(
-    path: Path, room: str, held: dict[str, int] | None = None
+    path: Path, room: str, held: dict[str, int] | None = None, start: int = 0
 ) -> Iterator[tuple[int, str, Any, Any]]:
-    """The records of ``room``'s log as the hub took them, in order.
+    """The records of ``room``'s log as the hub took them, in order, from byte ``start``.
 
     Yields ``(offset, "events", adapter name, [Event, ...])`` with exactly the
     events the hub folded live (resent seqs dropped, bad events rejected,
     other rooms' events left out), and ``(offset, "command", command,
-    result)``. ``held`` (adapter name -> highest seq taken) is updated as it goes.
+    result)``. ``held`` (adapter name -> highest seq taken) is updated as it
+    goes; to start mid-log, pass the ``held`` of that point.
     """
     held = {} if held is None else held
-    for offset, rec in log.read(path):
+    for offset, rec in log.read(path, start):
         if rec[0] == log.EVENTS:
             _, name, _, _, frame = rec
             parsed = wire.decode_batch(frame)
@@ -40,44 +47,49 @@ def records(
             yield offset, "command", rec[1], rec[2]
 
 
+class Foldable(Protocol):
+    """What a recording folds into: the hub (live recovery and replay alike)."""
+
+    engine: Engine
+
+    def fold_events(self, events: list[Event]) -> None: ...
+
+    def fold_command(self, command: dict[str, Any], result: dict[str, Any]) -> None: ...
+
+
+def fold(
+    into: Foldable, path: Path, room: str, held: dict[str, int] | None = None, start: int = 0
+) -> Iterator[tuple[int, str, Any, Any, float | None]]:
+    """Fold ``room``'s recording into ``into`` record by record, from byte ``start``.
+
+    After each record it yields ``(offset, kind, a, b, clock)``: the record as
+    ``records`` gives it and the room's event-time clock once it is folded
+    (None before the room's first event). A caller paces, stops or takes
+    keyframes between records; the folding itself is the same for all.
+    """
+    rooms = into.engine.rooms
+    for offset, kind, a, b in records(path, room, held, start):
+        if kind == "events":
+            into.fold_events(b)
+        else:
+            into.fold_command(a, b)
+        state = rooms.get(room)
+        clock = state.clock if state is not None and state.newest_sec is not None else None
+        yield offset, kind, a, b, clock
+
+
 async def play(hub: Any, path: Path, room: str, speed: float | None = None,
                start_s: float = 0.0) -> int:  # fmt: skip
-    """Feed ``room``'s recording into ``hub`` frame by frame, as its adapters sent it.
+    """Fold ``room``'s recording into ``hub`` as a ``Player`` does; return the records folded.
 
-    The hub folds the frames exactly as it did live (same de-duplication,
-    same rejections, same alerts), so its consoles show the session again
-    with the same drawing code. ``speed`` paces event time against the wall
-    clock (2.0 = twice as fast); None plays as fast as the hub takes it.
-    The first ``start_s`` seconds of the session are folded unpaced (a seek).
-    A recorded ``host`` change is applied again. Returns the frames fed.
+    ``speed`` paces event time against the wall clock (2.0 = twice as fast);
+    None plays as fast as the hub takes it. The first ``start_s`` seconds of
+    the session are folded unpaced (a seek).
     """
-    import asyncio
-    import time
+    from livemon.player import Player
 
-    hub.watch_adapters = False  # a recording has no adapter to go down
-    fed = 0
-    first_ts: float | None = None
-    pace_from: tuple[float, float] | None = None  # (wall, event time) when pacing began
-    for _, rec in log.read(path):
-        if rec[0] == log.COMMAND:
-            command, result = rec[1], rec[2]
-            if result.get("ok") and command.get("action") == "host":
-                hub.command_effect(command)
-            continue
-        _, name, _, _, frame = rec
-        hub.ingest_frame(name, room, frame)
-        fed += 1
-        state = hub.engine.rooms.get(room)
-        if state is None or state.newest_sec is None:
-            continue
-        clock = state.clock
-        first_ts = clock if first_ts is None else first_ts
-        if speed is None or clock - first_ts < start_s:
-            if fed % 64 == 0:
-                await asyncio.sleep(0)  # let consoles and acks run while fast-forwarding
-            continue
-        if pace_from is None:
-            pace_from = (time.monotonic(), clock)
-        delay = pace_from[0] + (clock - pace_from[1]) / speed - time.monotonic()
-        await asyncio.sleep(max(0.0, delay))
-    return fed
+    player = Player(hub, path, room, speed)
+    if start_s:
+        player.seek_offset_s(start_s)
+    await player.run()
+    return player.folded

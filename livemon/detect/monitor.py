@@ -82,10 +82,14 @@ class RoomMonitor:
         w = state.windows
         self._w_orders, self._w_viewer_s = w["orders"], w["viewer_s"]
         self._w_comments = w["comments"]
-        self._on_event = {ev.Order: self._order, ev.Stock: self._stock,
-                          ev.Product: self._stock}  # fmt: skip
+        self.wire()
+
+    def wire(self) -> None:
+        """Attach the detectors to the room's hooks (at creation, and on a keyframe restore)."""
+        state = self.state
         state.second_listeners.append(self.second)
-        for kind, listener in self._on_event.items():
+        for kind, listener in ((ev.Order, self._order), (ev.Stock, self._stock),
+                               (ev.Product, self._stock)):  # fmt: skip
             state.on_event(kind, listener)
         state.comment_listeners.append(self._tagged)
 

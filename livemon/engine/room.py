@@ -131,13 +131,34 @@ class RoomState:
         self._untagged: list[tuple[ev.Comment, int]] = []
         self.second_listeners: list[SecondListener] = []
         self.comment_listeners: list[CommentListener] = []
-        self.handlers: dict[type, Callable[[Any, int], None]] = {
+        self.handlers: dict[type, Callable[[Any, int], None]] = self._own_handlers()
+
+    def _own_handlers(self) -> dict[type, Callable[[Any, int], None]]:
+        return {
             ev.Viewers: self._viewers, ev.Enter: self._enter, ev.Comment: self._comment,
             ev.Like: self._like, ev.Gift: self._gift, ev.Follow: self._follow,
             ev.Share: self._share, ev.Click: self._click, ev.Order: self._order,
             ev.Refund: self._refund, ev.Product: self._product, ev.Stock: self._stock,
             ev.Featured: self._featured, ev.Coupon: self._coupon, ev.Live: self._live,
         }  # fmt: skip
+
+    # -- keyframes: the state pickles as plain data ---------------------------
+
+    _WIRING = ("handlers", "second_listeners", "comment_listeners", "new_comments")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The room's numbers without its listeners (code, re-attached on restore) and
+        without the comments waiting for consoles (display, not state)."""
+        return {k: v for k, v in self.__dict__.items() if k not in self._WIRING}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A restored room has its own handlers and no listeners: whoever listened
+        attaches again (``RoomMonitor.wire``)."""
+        self.__dict__.update(state)
+        self.second_listeners = []
+        self.comment_listeners = []
+        self.new_comments = []
+        self.handlers = self._own_handlers()
 
     def on_event(self, kind: type, listener: EventListener) -> None:
         """Call ``listener(room, event, second)`` after each folded event of type ``kind``.

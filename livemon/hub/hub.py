@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import pickle
 import secrets
 import sqlite3
 import time
@@ -88,6 +89,7 @@ class Hub:
         self.session: str | None = None
         self._started_wall = time.time()
         self.watch_adapters = True  # adapter_down; off when replaying a recording
+        self.muted = False  # a replay's seek folds without sending its alert changes
         self.held: dict[str, int] = {}  # adapter name -> highest seq taken
         self.durable: dict[str, int] = {}  # adapter name -> highest seq on disk
         self.hosts: dict[str, str] = {}
@@ -153,11 +155,8 @@ class Hub:
             if row["session"] != session or not Path(row["path"]).exists():
                 continue
             held: dict[str, int] = {}
-            for _, kind, a, b in replay.records(Path(row["path"]), row["room"], held):
-                if kind == "events":
-                    self.engine.apply(b)
-                else:
-                    self._replay_command(a, b)
+            for _ in replay.fold(self, Path(row["path"]), row["room"], held):
+                pass
             for name, seq in held.items():
                 self.held[name] = max(self.held.get(name, 0), seq)
             state = self.engine.rooms.get(row["room"])
@@ -167,10 +166,46 @@ class Hub:
         log.info("resumed session %s: %s", session, self.held)
         return session
 
-    def _replay_command(self, command: dict[str, Any], result: dict[str, Any]) -> None:
+    # -- folding a recording (crash recovery, replay, seeks: ``replay.fold``) ------------
+
+    def fold_events(self, events: list[Any]) -> None:
+        """Fold recorded events as they were taken live."""
+        changed, _ = self.engine.apply(events)
+        self.dirty |= changed
+
+    def fold_command(self, command: dict[str, Any], result: dict[str, Any]) -> None:
+        """A recorded command comes back as it was carried out: its result, and its
+        effect if it succeeded (an ack acknowledges the alert at the same event time)."""
         self.results[command.get("id")] = {"ok": result.get("ok"), "detail": result.get("detail")}
         if result.get("ok"):
             self.command_effect(command)
+
+    def capture(self) -> bytes:
+        """The folded state (engine, detectors, command effects) as bytes: a keyframe.
+
+        Take it with no alert change queued (the changes are part of the state).
+        """
+        results = {k: v for k, v in self.results.items() if isinstance(v, dict)}
+        state = (self.engine.rooms, self.monitor.rooms, self.hosts, self.coupons_issued, results)
+        return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def restore(self, keyframe: bytes) -> None:
+        """Put back the state of a ``capture``: listeners attach again as for a new room."""
+        rooms, monitors, hosts, coupons, results = pickle.loads(keyframe)
+        self.engine.rooms.clear()
+        self.engine.rooms.update(rooms)
+        self.monitor.rooms.clear()
+        self.monitor.rooms.update(monitors)
+        for name, state in rooms.items():
+            if name in monitors:
+                monitors[name].wire()
+            state.second_listeners.append(self._minute)  # as _attach does, in its order
+        for mine, theirs in ((self.hosts, hosts), (self.coupons_issued, coupons),
+                             (self.results, results)):  # fmt: skip
+            mine.clear()
+            mine.update(theirs)
+        self.minute_rows.clear()
+        self.dirty |= set(rooms)
 
     # -- life cycle -----------------------------------------------------------
 
@@ -466,9 +501,17 @@ class Hub:
             if known is not None:
                 if (alert["id"], alert["state"], alert["severity"]) in known:
                     continue
-            else:
+            elif not self.muted:
                 self.send_all({"op": "alert", **alert})
             self.alert_rows.append({"session": self.session, **alert, "ts": ts})
+
+    def take_alert_changes(self) -> list[tuple[float, dict[str, Any]]]:
+        """Alert changes since the last call as ``(event time, alert)``, for a hub that
+        only folds (headless replay, keyframes, report): it writes no catalog."""
+        self._drain_alerts()
+        rows, self.alert_rows = self.alert_rows, []
+        return [(r["ts"], {k: v for k, v in r.items() if k not in ("session", "ts")})
+                for r in rows]  # fmt: skip
 
     def _recorded_alerts(self) -> set[tuple[str, str, str]]:
         rows = self.catalog.db.query(

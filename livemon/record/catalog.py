@@ -163,3 +163,27 @@ class Catalog:
     def close(self) -> None:
         """Close the database."""
         self.db.close()
+
+
+def find_recording(record_dir: Path, session: str | None, room: str | None) -> dict[str, Any]:
+    """The catalog row of the recording asked for: newest session, first room by default.
+
+    A ValueError says what to do when there is none.
+    """
+    if not (record_dir / CATALOG_NAME).exists():
+        raise ValueError(f"no recordings in {record_dir}: livemon run records there")
+    catalog = Catalog(record_dir)
+    try:
+        rows = catalog.sessions()
+    finally:
+        catalog.close()
+    if session is not None:
+        rows = [r for r in rows if r["session"] == session]
+    else:
+        rows = [r for r in rows if r["session"] == rows[0]["session"]] if rows else []
+    if room is not None:
+        rows = [r for r in rows if r["room"] == room]
+    if not rows:
+        raise ValueError(f"no recording of session {session or '(newest)'} room {room or '(any)'}"
+                         f" in {record_dir}: see livemon sessions")  # fmt: skip
+    return sorted(rows, key=lambda r: r["room"])[0]

@@ -9,6 +9,7 @@ mid-write): ``LogWriter`` cuts it off when it opens the file.
 from __future__ import annotations
 
 import contextlib
+import mmap
 import os
 import struct
 import zlib
@@ -57,9 +58,37 @@ def scan(path: Path) -> tuple[list[tuple[int, list[Any]]], int]:
     return records, pos
 
 
-def read(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    """The whole records of a log, in order, as ``(offset, payload)``."""
-    yield from scan(path)[0]
+def read(path: Path, start: int = 0) -> Iterator[tuple[int, list[Any]]]:
+    """The whole records of a log, in order, as ``(offset, payload)``, from byte ``start`` on.
+
+    Records are decoded one at a time from a memory map, so a seek into a
+    long recording reads only what it folds. ``start`` must be the offset of
+    a record (0 means the first). Reading stops at a torn tail.
+    """
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size < len(MAGIC):
+            if MAGIC.startswith(f.read()):
+                return
+            raise LogCorrupt(f"{path} is not a livemon recording (bad magic)")
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            if data[: len(MAGIC)] != MAGIC:
+                raise LogCorrupt(f"{path} is not a livemon recording (bad magic)")
+            pos = max(start, len(MAGIC))
+            while pos + HEADER.size <= size:
+                length, crc = HEADER.unpack_from(data, pos)
+                begin = pos + HEADER.size
+                if begin + length > size:
+                    return
+                payload = data[begin : begin + length]
+                if zlib.crc32(payload) != crc:
+                    return
+                try:
+                    record = _decode(payload)
+                except msgspec.DecodeError:
+                    return
+                yield pos, record
+                pos = begin + length
 
 
 class LogWriter:

@@ -48,20 +48,27 @@ async def test_replay_gives_the_live_numbers_alerts_and_host(tmp_path: Path) -> 
         assert replayed == live_alerts
 
 
-async def test_replay_command_prints_the_final_snapshot(tmp_path: Path) -> None:
-    """``livemon replay --no-console`` folds the newest session and prints its snapshot."""
-    live, _, _ = await _live(tmp_path)
-    done = subprocess.run(
-        [sys.executable, "-m", "livemon.cli", "replay", "--record-dir", str(tmp_path),
-         "--no-console"], capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["metrics"] == live["metrics"]
-    missing = subprocess.run(
-        [sys.executable, "-m", "livemon.cli", "replay", "--record-dir", str(tmp_path),
-         "--session", "nope", "--no-console"], capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert missing.returncode == 2 and "see livemon sessions" in missing.stderr
+async def test_replay_command_prints_alerts_then_the_final_snapshot(tmp_path: Path) -> None:
+    """``livemon replay --headless`` (by id or by path; ``--no-console`` too) prints every alert
+    change as a JSON line, then the final snapshot; a bad id or path gets exit 2 and what to do."""
+    live, log, live_alerts = await _live(tmp_path)
+    for how in (["--record-dir", str(tmp_path), "--no-console"], [str(log), "--headless"]):
+        done = subprocess.run([sys.executable, "-m", "livemon.cli", "replay", *how],
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        *alerts, last = [json.loads(line) for line in done.stdout.splitlines()]
+        assert last["op"] == "snapshot" and last["metrics"] == live["metrics"]
+        assert all(a["op"] == "alert" for a in alerts)
+        assert [(a["id"], a["kind"], a["state"]) for a in alerts] == [
+            (a["id"], a["kind"], a["state"]) for a in live_alerts
+        ]
+    for bad, says in ((["--session", "nope"], "see livemon sessions"),
+                      ([str(tmp_path / "nope.lmrec")], "no recording at")):  # fmt: skip
+        missing = subprocess.run(
+            [sys.executable, "-m", "livemon.cli", "replay", "--record-dir", str(tmp_path),
+             *bad, "--headless"], capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert missing.returncode == 2 and says in missing.stderr
 
 
 async def test_a_replay_never_reports_its_adapter_down(tmp_path: Path) -> None:

@@ -1,0 +1,186 @@
+"""``livemon replay PATH | --session ID``: a recording into the console, or ``--headless`` as JSON.
+
+Finding the recording (a path, a session id, or the newest session) is shared
+with ``livemon report``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from livemon import config as config_mod
+from livemon.record import log
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options naming a recording, shared by ``replay`` and ``report``."""
+    p.add_argument("path", nargs="?", help="an .lmrec recording (instead of --session)")
+    p.add_argument("--record-dir", default="recordings",
+                   help="where the catalog of sessions is (default: recordings)")  # fmt: skip
+    p.add_argument("--session", help="a session id from livemon sessions (default: the newest)")
+    p.add_argument("--room", help="room (default: the recording's own, or the session's first)")
+
+
+def parse_speed(text: str) -> float | None:
+    """``max`` -> None, else a positive multiple of real time.
+
+    >>> parse_speed("max"), parse_speed("10")
+    (None, 10.0)
+    """
+    if text.strip().lower() == "max":
+        return None
+    try:
+        speed = float(text)
+    except ValueError:
+        speed = 0.0
+    if not speed > 0 or speed == float("inf"):
+        raise ValueError(f"--speed {text!r}: use a multiple of real time (1, 2, 10, 60) or max")
+    return speed
+
+
+def recording_room(path: Path) -> str:
+    """The room of a recording: the room of its first event."""
+    from livemon import wire
+    from livemon.events import Event
+
+    for _, rec in log.read(path):
+        if rec[0] == log.EVENTS:
+            try:
+                parsed = wire.decode_batch(rec[4])
+            except wire.ProtocolError:
+                continue
+            for item in parsed[1] if parsed else ():
+                if isinstance(item, Event):
+                    return item.room
+    raise ValueError(f"{path} holds no events: nothing to replay")
+
+
+def find(args: argparse.Namespace) -> tuple[Path, str, str]:
+    """``(path, room, title)`` of the recording the options name; a ValueError says what to do."""
+    if args.path:
+        path = Path(args.path)
+        if not path.is_file():
+            raise ValueError(f"no recording at {path}: give an .lmrec file or --session ID "
+                             "(see livemon sessions)")  # fmt: skip
+        try:
+            room = args.room or recording_room(path)
+        except log.LogCorrupt as exc:
+            raise ValueError(str(exc)) from None
+        return path, room, path.name
+    from livemon.record.catalog import find_recording
+
+    row = find_recording(Path(args.record_dir), args.session, args.room)
+    return Path(row["path"]), row["room"], f"{row['session']} · {row['room']}"
+
+
+@contextmanager
+def progress_bar(what: str, enabled: bool = True):
+    """A rich progress bar on stderr; yields ``update(share done 0..1)``."""
+    if not enabled:
+        yield lambda share: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with Progress(f"[bold]{what}", BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:  # fmt: skip
+        task = bar.add_task(what, total=1.0)
+        yield lambda share: bar.update(task, completed=share)
+
+
+def headless(path: Path, room: str, speed: float | None, start_s: float,
+             out=None, progress: bool = True) -> dict[str, Any]:  # fmt: skip
+    """Fold the recording, print each alert change as a JSON line, then the final snapshot.
+
+    Returns the final snapshot.
+    """
+    from livemon.keyframes import scratch_hub
+    from livemon.player import Player
+
+    out = out or sys.stdout
+    hub, scratch = scratch_hub(config_mod.load())
+    size = max(1, path.stat().st_size)
+    try:
+        with progress_bar(f"replaying {path.name}", progress and speed is None) as update:
+
+            def step(offset: int, kind: str, a: Any, b: Any, clock: float | None) -> None:
+                for _, alert in hub.take_alert_changes():
+                    out.write(json.dumps({"op": "alert", **alert}, ensure_ascii=False) + "\n")
+                if offset & 0xFFF < 64:
+                    update(offset / size)
+
+            player = Player(hub, path, room, speed, on_step=step)
+            if start_s:
+                player.seek_offset_s(start_s)
+            asyncio.run(player.run())
+            step(0, "end", None, None, None)
+        if room not in hub.engine.rooms:
+            raise ValueError(f"{path} has no events of room {room!r}")
+        snapshot = hub.snapshot(room)
+        out.write(json.dumps(snapshot, ensure_ascii=False) + "\n")
+        out.flush()
+        return snapshot
+    finally:
+        hub.catalog.close()
+        scratch.cleanup()
+
+
+def build_index(path: Path, room: str, progress: bool = True):
+    """The keyframes of a recording, with a progress bar while they are built."""
+    from livemon import keyframes
+
+    with progress_bar(f"indexing {path.name} for seeking", progress) as update:
+        return keyframes.build(path, room, config_mod.load(), progress=update)
+
+
+def console(path: Path, room: str, title: str, speed: float | None, start_s: float,
+            app_hook: Callable[[Any, Any], None] | None = None) -> None:  # fmt: skip
+    """Play the recording into a hub of its own, shown by a read-only replay console."""
+    from livemon.keyframes import scratch_hub
+    from livemon.player import Player
+
+    index = build_index(path, room)
+
+    async def main() -> None:
+        hub, scratch = scratch_hub(config_mod.load())
+        await hub.start("127.0.0.1", 0)
+        player = Player(hub, path, room, speed, index)
+        if start_s:
+            player.seek_offset_s(start_s)
+        feed = asyncio.create_task(player.run(stay=True))
+        try:
+            from livemon.ui import create_app
+
+            app = create_app(hub.url(), hub.tokens["watch"], role="watch")
+            app.title = f"livemon replay · {title}"
+            if app_hook is not None:
+                app_hook(app, player)
+            await app.run_async()
+        finally:
+            feed.cancel()
+            await asyncio.gather(feed, return_exceptions=True)
+            await hub.stop()
+            scratch.cleanup()
+
+    asyncio.run(main())
+
+
+def run(args: argparse.Namespace) -> int:
+    """``livemon replay``."""
+    path, room, title = find(args)
+    headless_mode = args.headless or args.no_console
+    if headless_mode:
+        speed = parse_speed(args.speed) if args.speed is not None else None
+        headless(path, room, speed, args.start_s)
+        return 0
+    speed = parse_speed(args.speed if args.speed is not None else "10")
+    console(path, room, title, speed, args.start_s)
+    return 0
