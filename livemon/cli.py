@@ -120,10 +120,13 @@ def _adapter_options(cfg: dict[str, Any], name: str, sets: list[str] = ()) -> di
 
 
 def _make_adapter(name: str, room: str, options: dict[str, Any]):
+    """Adapter ``name`` for ``room``; a ``room`` option (any adapter's) overrides ``--room``."""
     classes = _adapter_classes()
     if name not in classes:
         raise ValueError(f"no adapter {name!r}; found: {', '.join(sorted(classes)) or 'none'}"
                          " (see livemon adapters)")  # fmt: skip
+    options = dict(options)
+    room = str(options.pop("room", room))
     return classes[name](room=room, **options)
 
 
@@ -263,6 +266,7 @@ def cmd_adapters(args: argparse.Namespace) -> int:
     from livemon.adapters import discover
 
     found = discover()
+    print("every adapter takes room=ROOM (default: --room), so that feeds can share a room")
     for name, cls in sorted(found.items()):
         caps = ", ".join(sorted(cls.capabilities)) or "none (read-only)"
         print(f"{name:10s} {cls.description}\n{'':10s} capabilities: {caps}")
