@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from livemon.events import MAX_ID, MAX_NAME, MAX_STOCK, MAX_TEXT
+
 PLATFORM_ACTIONS = frozenset({"coupon", "feature", "unfeature", "restock", "pin"})
 HUB_ACTIONS = frozenset({"host", "mark", "ack"})
 ACTIONS = PLATFORM_ACTIONS | HUB_ACTIONS
@@ -22,21 +24,30 @@ class Guardrails:
     max_coupons_per_session: int = 20
 
 
-def _int(args: dict[str, Any], key: str, low: int, required: bool = True) -> str | None:
+MAX_EXPIRES_S = 30 * 86400  # a coupon lasting longer than a month is a typo
+
+
+def _int(args: dict[str, Any], key: str, low: int, required: bool = True,
+         high: int = MAX_STOCK) -> str | None:  # fmt: skip
     value = args.get(key)
     if value is None:
         return f"args.{key} is missing" if required else None
     if not isinstance(value, int) or isinstance(value, bool) or value < low:
         return f"args.{key} must be an int >= {low}"
+    if value > high:
+        return f"args.{key} must be at most {high:,}"
     return None
 
 
-def _str(args: dict[str, Any], key: str, required: bool = True) -> str | None:
+def _str(args: dict[str, Any], key: str, required: bool = True,
+         longest: int = MAX_ID) -> str | None:  # fmt: skip
     value = args.get(key)
     if value is None:
         return f"args.{key} is missing" if required else None
     if not isinstance(value, str) or not value:
         return f"args.{key} must be a non-empty string"
+    if len(value) > longest:
+        return f"args.{key} must be at most {longest} characters"
     return None
 
 
@@ -62,7 +73,7 @@ def check(action: Any, args: Any, rails: Guardrails, coupons_issued: int) -> str
             _int(args, "discount_cents", 1)
             or _int(args, "count", 1)
             or _str(args, "sku", required=False)
-            or _int(args, "expires_s", 1, required=False)
+            or _int(args, "expires_s", 1, required=False, high=MAX_EXPIRES_S)
         )
         if problem is None:
             if args["discount_cents"] > rails.max_discount_cents:
@@ -79,11 +90,11 @@ def check(action: Any, args: Any, rails: Guardrails, coupons_issued: int) -> str
     elif action == "restock":
         problem = _str(args, "sku") or _int(args, "add", 1)
     elif action == "pin":
-        problem = _str(args, "text")
+        problem = _str(args, "text", longest=MAX_TEXT)
     elif action == "host":
-        problem = _str(args, "name")
+        problem = _str(args, "name", longest=MAX_NAME)
     elif action == "mark":
-        problem = _str(args, "label")
+        problem = _str(args, "label", longest=MAX_NAME)
     elif action == "ack":
         problem = _str(args, "alert_id")
     return problem

@@ -11,13 +11,34 @@ from typing import Annotated, Any
 
 import msgspec
 
-Count = Annotated[int, msgspec.Meta(ge=1)]
-NonNeg = Annotated[int, msgspec.Meta(ge=0)]
-Positive = Annotated[int, msgspec.Meta(gt=0)]
+# Bounds of every number and string of an event (docs/limits.md says why each).
+# They keep each total far below MAX_TOTAL, which the engine enforces.
+MAX_N = 1_000_000  # enter/like/click n, order qty, coupon count: one event's count
+MAX_CENTS = 10_000_000_000  # price, gift value, discount: ¥100,000,000 per unit
+MAX_STOCK = 1_000_000_000  # units in stock
+MAX_ONLINE = 1_000_000_000  # concurrent viewers
+MAX_VIEWS = 1_000_000_000_000  # cumulative views
+# Every total a snapshot carries stays an integer that any MessagePack library
+# and a JavaScript double hold exactly.
+MAX_TOTAL = 2**53 - 1
+MAX_ID = 128  # sku, order_id, coupon ids
+MAX_NAME = 256  # user, buyer
+MAX_TITLE = 500  # product name
+MAX_TEXT = 1000  # comment text (PROTOCOL.md)
+
+Count = Annotated[int, msgspec.Meta(ge=1, le=MAX_N)]
+Cents = Annotated[int, msgspec.Meta(ge=0, le=MAX_CENTS)]
+PositiveCents = Annotated[int, msgspec.Meta(gt=0, le=MAX_CENTS)]
+Units = Annotated[int, msgspec.Meta(ge=0, le=MAX_STOCK)]
+Online = Annotated[int, msgspec.Meta(ge=0, le=MAX_ONLINE)]
+Views = Annotated[int, msgspec.Meta(ge=0, le=MAX_VIEWS)]
 # Finite seconds since the epoch: NaN fails every comparison, so both
 # bounds also keep NaN and infinities out.
 Timestamp = Annotated[float, msgspec.Meta(ge=0, le=1e11)]
-Text = Annotated[str, msgspec.Meta(max_length=1000)]
+Id = Annotated[str, msgspec.Meta(max_length=MAX_ID)]
+Name = Annotated[str, msgspec.Meta(max_length=MAX_NAME)]
+Title = Annotated[str, msgspec.Meta(max_length=MAX_TITLE)]
+Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
 
 
 class Event(msgspec.Struct, tag_field="type", frozen=True, gc=False):
@@ -28,8 +49,8 @@ class Event(msgspec.Struct, tag_field="type", frozen=True, gc=False):
 
 
 class Viewers(Event, tag="viewers", frozen=True, gc=False):
-    online: NonNeg
-    total: NonNeg | None = None
+    online: Online
+    total: Views | None = None
 
 
 class Enter(Event, tag="enter", frozen=True, gc=False):
@@ -37,7 +58,7 @@ class Enter(Event, tag="enter", frozen=True, gc=False):
 
 
 class Comment(Event, tag="comment", frozen=True, gc=False):
-    user: str
+    user: Name
     text: Text
 
 
@@ -46,57 +67,57 @@ class Like(Event, tag="like", frozen=True, gc=False):
 
 
 class Gift(Event, tag="gift", frozen=True, gc=False):
-    user: str
-    value_cents: NonNeg
+    user: Name
+    value_cents: Cents
 
 
 class Follow(Event, tag="follow", frozen=True, gc=False):
-    user: str
+    user: Name
 
 
 class Share(Event, tag="share", frozen=True, gc=False):
-    user: str
+    user: Name
 
 
 class Click(Event, tag="click", frozen=True, gc=False):
-    sku: str
+    sku: Id
     n: Count
 
 
 class Order(Event, tag="order", frozen=True, gc=False):
-    order_id: str
-    sku: str
+    order_id: Id
+    sku: Id
     qty: Count
-    price_cents: NonNeg
-    buyer: str
-    coupon: str | None = None
+    price_cents: Cents
+    buyer: Name
+    coupon: Id | None = None
 
 
 class Refund(Event, tag="refund", frozen=True, gc=False):
-    order_id: str
+    order_id: Id
 
 
 class Product(Event, tag="product", frozen=True, gc=False):
-    sku: str
-    name: str
-    price_cents: NonNeg
-    stock: NonNeg | None = None
+    sku: Id
+    name: Title
+    price_cents: Cents
+    stock: Units | None = None
 
 
 class Stock(Event, tag="stock", frozen=True, gc=False):
-    sku: str
-    available: NonNeg
+    sku: Id
+    available: Units
 
 
 class Featured(Event, tag="featured", frozen=True, gc=False):
-    sku: str | None
+    sku: Id | None
 
 
 class Coupon(Event, tag="coupon", frozen=True, gc=False):
-    coupon_id: str
-    discount_cents: Positive
+    coupon_id: Id
+    discount_cents: PositiveCents
     count: Count
-    sku: str | None = None
+    sku: Id | None = None
     expires_ts: Timestamp | None = None
 
 
@@ -121,11 +142,17 @@ class EventError(ValueError):
 
 # How each kind of field is described in an error message.
 _KIND_WORDS = {
-    "Count": "a positive int",
-    "Positive": "a positive int",
-    "NonNeg": "an int >= 0",
+    "Count": f"a positive int (at most {MAX_N:,})",
+    "Cents": f"an int >= 0 (at most {MAX_CENTS:,})",
+    "PositiveCents": f"a positive int (at most {MAX_CENTS:,})",
+    "Units": f"an int >= 0 (at most {MAX_STOCK:,})",
+    "Online": f"an int >= 0 (at most {MAX_ONLINE:,})",
+    "Views": f"an int >= 0 (at most {MAX_VIEWS:,})",
     "Timestamp": "a finite number of seconds since the epoch",
-    "Text": "a string of at most 1000 characters",
+    "Id": f"a string of at most {MAX_ID} characters",
+    "Name": f"a string of at most {MAX_NAME} characters",
+    "Title": f"a string of at most {MAX_TITLE} characters",
+    "Text": f"a string of at most {MAX_TEXT} characters",
 }
 
 
@@ -143,7 +170,7 @@ def _field_rules(cls: type[Event]) -> list[tuple[str, str, bool]]:
         strict=True,
     ):
         spelled = str(raw.get(name, ""))
-        words = next((w for k, w in _KIND_WORDS.items() if k in spelled), None)
+        words = _KIND_WORDS.get(spelled.split("|")[0].strip())
         if words is None:
             words = {str: "a string", bool: "a bool", float: "a number"}.get(
                 hints[name] if isinstance(hints[name], type) else str, "a string"
@@ -162,7 +189,7 @@ def explain(raw: Any) -> str:
 
     >>> explain({"type": "order", "room": "r", "ts": 1.0, "order_id": "o",
     ...          "sku": "a", "qty": -2, "price_cents": 100, "buyer": "b"})
-    'order.qty must be a positive int'
+    'order.qty must be a positive int (at most 1,000,000)'
     >>> explain({"type": "dance", "room": "r", "ts": 1.0})
     "unknown event type 'dance'"
     >>> explain({"type": "like", "room": "r", "ts": float("nan"), "n": 1})

@@ -19,7 +19,11 @@ from livemon.record import log
 
 
 def records(
-    path: Path, room: str, held: dict[str, int] | None = None, start: int = 0
+    path: Path,
+    room: str,
+    held: dict[str, int] | None = None,
+    start: int = 0,
+    walls: list[float] | None = None,
 ) -> Iterator[tuple[int, str, Any, Any]]:
     """The records of ``room``'s log as the hub took them, in order, from byte ``start``.
 
@@ -28,11 +32,13 @@ def records(
     other rooms' events left out), and ``(offset, "command", command,
     result)``. ``held`` (adapter name -> highest seq taken) is updated as it
     goes; to start mid-log, pass the ``held`` of that point.
+    ``walls``, if given, gets the hub's clock of each events record as it is
+    yielded (``Engine.apply`` takes it, to reject a ts too far ahead alike).
     """
     held = {} if held is None else held
     for offset, rec in log.read(path, start):
         if rec[0] == log.EVENTS:
-            _, name, _, _, frame = rec
+            name, frame = rec[1], rec[4]
             parsed = wire.decode_batch(frame)
             if parsed is None:
                 continue
@@ -42,6 +48,8 @@ def records(
             events: list[Event] = taken.events
             if any(e.room != room for e in events):
                 events = [e for e in events if e.room == room]
+            if walls is not None:
+                walls.append(log.frame_wall(rec))
             yield offset, "events", name, events
         elif rec[0] == log.COMMAND:
             yield offset, "command", rec[1], rec[2]
@@ -52,7 +60,7 @@ class Foldable(Protocol):
 
     engine: Engine
 
-    def fold_events(self, events: list[Event]) -> None: ...
+    def fold_events(self, events: list[Event], wall: float = ...) -> None: ...
 
     def fold_command(self, command: dict[str, Any], result: dict[str, Any]) -> None: ...
 
@@ -68,9 +76,10 @@ def fold(
     keyframes between records; the folding itself is the same for all.
     """
     rooms = into.engine.rooms
-    for offset, kind, a, b in records(path, room, held, start):
+    walls: list[float] = []
+    for offset, kind, a, b in records(path, room, held, start, walls):
         if kind == "events":
-            into.fold_events(b)
+            into.fold_events(b, walls[-1])
         else:
             into.fold_command(a, b)
         state = rooms.get(room)

@@ -35,7 +35,9 @@ class ProtocolError(Exception):
         self.reason = reason
 
 
-Seq = Annotated[int, msgspec.Meta(ge=1)]
+# The last seq of a batch stays below 2**53: acks carry it exactly to any client.
+MAX_SEQ = 2**53 - 1 - MAX_BATCH
+Seq = Annotated[int, msgspec.Meta(ge=1, le=MAX_SEQ)]
 
 
 class _Batch(msgspec.Struct, gc=False):
@@ -98,8 +100,8 @@ def decode_batch(data: bytes | str) -> tuple[int, list[Event | EventError], bool
     if message["op"] != "events":
         return None
     seq, events = message.get("seq"), message.get("events")
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
-        raise ProtocolError(CLOSE_PROTOCOL, "events.seq must be a positive int")
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_SEQ:
+        raise ProtocolError(CLOSE_PROTOCOL, f"events.seq must be an int from 1 to {MAX_SEQ:,}")
     if not isinstance(events, list):
         raise ProtocolError(CLOSE_PROTOCOL, "events.events must be a list")
     if len(events) > MAX_BATCH:

@@ -5,19 +5,29 @@ Pure: no I/O, no asyncio, no wall clock. ``apply`` is O(1) per event.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from livemon.engine.room import LATENESS_S, RoomState
 from livemon.events import Event, EventError
 
+FUTURE_S = 600.0  # default of [hub] max_future_s: how far ahead an event's ts may run
+
 
 class Engine:
-    """Per-room state for every room seen; ``on_new_room`` lets detectors attach."""
+    """Per-room state for every room seen; ``on_new_room`` lets detectors attach.
 
-    def __init__(self, on_new_room: Callable[[RoomState], None] | None = None) -> None:
+    ``future_s``: an event whose ts is more than this ahead of both its room's
+    clock and the caller's ``horizon`` clock is rejected (see ``apply``).
+    """
+
+    def __init__(self, on_new_room: Callable[[RoomState], None] | None = None,
+                 future_s: float = FUTURE_S) -> None:  # fmt: skip
         self.rooms: dict[str, RoomState] = {}
         self.on_new_room = on_new_room
+        self.future_s = future_s
+        self.too_far = 0  # events rejected so far for a ts too far ahead (see ``apply``)
 
     def room(self, name: str) -> RoomState:
         """The state of room ``name``, created on first use."""
@@ -28,12 +38,25 @@ class Engine:
                 self.on_new_room(state)
         return state
 
-    def apply(self, events: Iterable[Event]) -> tuple[set[str], list[tuple[int, str]]]:
+    def apply(
+        self, events: Iterable[Event], wall: float = math.inf
+    ) -> tuple[set[str], list[tuple[int, str]]]:
         """Fold ``events`` in order; return the rooms changed and the rejected events.
 
         A rejection is ``(index in events, message)``: an event that is valid
-        on its own but not against the state (a refund of an unknown order).
+        on its own but not against the state (a refund of an unknown order, a
+        total pushed past ``MAX_TOTAL``, or a ts too far ahead).
+
+        ``wall`` is the hub's clock when it took the events (recorded with
+        them, so a replay decides alike). An event more than ``future_s``
+        ahead of both ``wall`` and its room's clock is rejected: one ts years
+        ahead would freeze the room's windows for good. Either clock alone
+        would refuse good data: recordings, backfills and a fast simulator
+        run far from the wall clock, and an adapter back from an outage
+        jumps ahead of its room. The default (infinity) never rejects.
         """
+        future = self.future_s
+        horizon = wall + future
         rooms = self.rooms
         changed: set[str] = set()
         rejected: list[tuple[int, str]] = []
@@ -50,6 +73,10 @@ class Engine:
             ts = e.ts
             clock = state.clock
             if ts > clock:
+                if ts > horizon and ts > clock + future:
+                    rejected.append((index, _too_far(e, clock, wall, future)))
+                    self.too_far += 1
+                    continue
                 sec = int(ts)
                 if sec == state.newest_sec:
                     state.clock = ts  # same second: nothing closes, no window moves
@@ -76,3 +103,11 @@ class Engine:
             "products": state.product_rows(),
             "featured": state.featured,
         }
+
+
+def _too_far(e: Event, clock: float, wall: float, future: float) -> str:
+    """The rejection of an event whose ts runs too far ahead of both clocks."""
+    kind = type(e).__struct_config__.tag
+    ahead = e.ts - max(clock, wall)
+    return (f"{kind}.ts is {ahead:,.0f} s ahead of both the room's event clock and the hub's "
+            f"clock (at most {future:g} s): check the adapter's clock")  # fmt: skip

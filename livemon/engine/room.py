@@ -10,7 +10,7 @@ from typing import Any
 from livemon import events as ev
 from livemon.engine.tags import tag_batch
 from livemon.engine.window import Rolling
-from livemon.events import EventError
+from livemon.events import MAX_TOTAL, EventError
 
 LATENESS_S = 5.0  # PROTOCOL.md: events may arrive up to 5 s of event time late
 WINDOW_S = 60
@@ -214,6 +214,8 @@ class RoomState:
             self.total_reported = e.total
 
     def _enter(self, e: ev.Enter, sec: int) -> None:
+        if self.enters + e.n > MAX_TOTAL:
+            raise _overflow("enter.n", "enters")
         self.enters += e.n
         self._w_enters.add(sec, e.n)
 
@@ -255,10 +257,14 @@ class RoomState:
                 for i, e in enumerate(shown)]  # fmt: skip
 
     def _like(self, e: ev.Like, sec: int) -> None:
+        if self.likes + e.n > MAX_TOTAL:
+            raise _overflow("like.n", "likes")
         self.likes += e.n
         self._w_likes.add(sec, e.n)
 
     def _gift(self, e: ev.Gift, sec: int) -> None:
+        if self.gifts_cents + e.value_cents > MAX_TOTAL:
+            raise _overflow("gift.value_cents", "gifts")
         self.gifts_cents += e.value_cents
 
     def _follow(self, e: ev.Follow, sec: int) -> None:
@@ -268,7 +274,10 @@ class RoomState:
         self.shares += 1
 
     def _click(self, e: ev.Click, sec: int) -> None:
-        self._product_for(e.sku).clicks += e.n
+        product = self._product_for(e.sku)
+        if product.clicks + e.n > MAX_TOTAL:
+            raise _overflow("click.n", "clicks")
+        product.clicks += e.n
 
     def _order(self, e: ev.Order, sec: int) -> None:
         book = self.order_book
@@ -277,6 +286,8 @@ class RoomState:
             return
         qty = e.qty
         amount = qty * e.price_cents
+        if self.gmv_cents + amount > MAX_TOTAL or self.units + qty > MAX_TOTAL:
+            raise _overflow("order qty x price_cents", "gmv_cents or units")
         product = self.products.get(e.sku) or self._product_for(e.sku)
         book[e.order_id] = pack_order(product.index, qty, e.price_cents, sec)
         self.orders += 1
@@ -411,3 +422,9 @@ class RoomState:
                 "eta_s": p.eta_s(now), "clicks": p.clicks, "listed": p.listed,
             })  # fmt: skip
         return rows
+
+
+def _overflow(field: str, total: str) -> EventError:
+    """The rejection of an event that would take a session total past ``MAX_TOTAL``."""
+    return EventError(f"{field} would take the room's {total} past {MAX_TOTAL:,}, "
+                      "the most a snapshot carries exactly")  # fmt: skip

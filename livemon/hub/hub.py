@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import pickle
 import secrets
 import sqlite3
@@ -81,7 +82,8 @@ class Hub:
         # Detectors ride on the engine's room hooks: alerts are computed from
         # events, so a resumed (replayed) session gets the same alerts.
         self.monitor = Monitor(config.get("detect", {}))
-        self.engine = Engine(on_new_room=self._attach)
+        self.engine = Engine(on_new_room=self._attach,
+                             future_s=float(hub_cfg.get("max_future_s", 600)))  # fmt: skip
         self.minute_rows: list[tuple[str, int, dict[str, Any]]] = []  # for the catalog
         self.alert_rows: list[dict[str, Any]] = []
         self.last_frame: dict[str, float] = {}  # room -> wall time of its last frame
@@ -168,9 +170,9 @@ class Hub:
 
     # -- folding a recording (crash recovery, replay, seeks: ``replay.fold``) ------------
 
-    def fold_events(self, events: list[Any]) -> None:
-        """Fold recorded events as they were taken live."""
-        changed, _ = self.engine.apply(events)
+    def fold_events(self, events: list[Any], wall: float = math.inf) -> None:
+        """Fold recorded events as they were taken live (``wall``: the clock kept with them)."""
+        changed, _ = self.engine.apply(events, wall)
         self.dirty |= changed
 
     def fold_command(self, command: dict[str, Any], result: dict[str, Any]) -> None:
@@ -280,11 +282,14 @@ class Hub:
 
     # -- ingest ---------------------------------------------------------------
 
-    def ingest_frame(self, name: str, room: str | None, frame: bytes | str) -> list | None:
+    def ingest_frame(self, name: str, room: str | None, frame: bytes | str,
+                     wall: float | None = None) -> list | None:  # fmt: skip
         """Take one frame from adapter ``name``: fold, record, and return the rejections.
 
         Returns ``None`` when the frame is a valid message other than
         ``events``; raises ``wire.ProtocolError`` when it is not a valid frame.
+        ``wall`` is the clock the frame was taken at (now, unless replaying a
+        recording): it bounds how far ahead an event's ts may run.
         """
         parsed = wire.decode_batch(frame)
         if parsed is None:
@@ -296,7 +301,12 @@ class Hub:
         taken = accept(held, seq, items, clean)
         self._open_logs(taken.events, room)
         self.held[name] = taken.last_seq
-        changed, state_rejects = self.engine.apply(taken.events)
+        wall = time.time() if wall is None else wall
+        too_far = self.engine.too_far
+        changed, state_rejects = self.engine.apply(taken.events, wall)
+        # The clock is recorded only with a frame it decided for: replay then
+        # rejects alike, and a recording stays the same bytes run after run.
+        decided = wall if self.engine.too_far != too_far else None
         rejects = taken.rejects
         if state_rejects:
             rejects += [(taken.seqs[i], message) for i, message in state_rejects]
@@ -306,7 +316,8 @@ class Hub:
             state = self.engine.rooms.get(r)
             self.recorder.append_frame(
                 r, name, seq, len(items), frame if isinstance(frame, bytes) else b"",
-                state.newest_sec if state else None, state.clock if state else None,
+                state.newest_sec if state else None,
+                state.clock if state and state.newest_sec is not None else None, decided,
             )  # fmt: skip
         self.dirty |= changed
         self.fed |= rooms  # stamped with the wall clock at the next flush (adapter_down)

@@ -23,7 +23,7 @@ MAGIC = b"LMREC\x01\r\n"
 HEADER = struct.Struct("<II")
 
 # Record kinds: the first item of every payload array.
-EVENTS = 0  # [EVENTS, adapter name, first seq, event count, frame bytes]
+EVENTS = 0  # [EVENTS, adapter name, first seq, event count, frame bytes(, hub clock)]
 COMMAND = 1  # [COMMAND, command map, result map]
 
 _encode = msgspec.msgpack.Encoder().encode
@@ -56,6 +56,18 @@ def scan(path: Path) -> tuple[list[tuple[int, list[Any]]], int]:
             break
         pos = start + length
     return records, pos
+
+
+def frame_wall(record: list[Any]) -> float:
+    """The hub's clock when it took an ``EVENTS`` record, if kept; else infinity.
+
+    It is kept only when the hub rejected an event of the frame for a ts too
+    far ahead of it; without it, no event of the frame was.
+
+    >>> frame_wall([EVENTS, "a", 1, 1, b"", 1764000000.5]), frame_wall([EVENTS, "a", 1, 1, b""])
+    (1764000000.5, inf)
+    """
+    return record[5] if len(record) > 5 else float("inf")
 
 
 def read(path: Path, start: int = 0) -> Iterator[tuple[int, list[Any]]]:

@@ -62,9 +62,18 @@ class Recorder:
         return w
 
     def append_frame(self, room: str, name: str, seq: int, count: int, frame: bytes,
-                     second: int | None, ts: float | None) -> None:  # fmt: skip
-        """Record one adapter frame in ``room``'s log; ``second`` feeds the seek index."""
-        offset = self.writer(room).append([log.EVENTS, name, seq, count, frame])
+                     second: int | None, ts: float | None,
+                     wall: float | None = None) -> None:  # fmt: skip
+        """Record one adapter frame in ``room``'s log; ``second`` feeds the seek index.
+
+        ``wall``, the hub's clock when it took the frame, is kept when the hub
+        rejected an event of it for a ts too far ahead of it: replay folds with
+        it, so the same events are rejected.
+        """
+        record = [log.EVENTS, name, seq, count, frame]
+        if wall is not None:
+            record.append(wall)
+        offset = self.writer(room).append(record)
         self._frames[room] += 1
         if second is not None and second > self._seek_sec.get(room, -1):
             self._seek_sec[room] = second
