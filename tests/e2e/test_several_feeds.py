@@ -25,7 +25,8 @@ from livemon.hub import Hub
 from plugins.sim import SimAdapter
 from plugins.webhook import WebhookAdapter
 
-TOKENS = {"ingest": "ti", "watch": "tw", "control": "tc"}
+TOKENS = {"ingest": "ingest-token-0001", "watch": "watch-token-00001",
+          "control": "control-token-001"}  # fmt: skip
 SECRET = "shop-secret"
 WAIT_S = 10.0
 SIM = {"scenario": "steady", "seed": 3, "speed": "max", "start": 1_767_225_600,
@@ -83,7 +84,7 @@ WEBHOOK_GMV = 2 * 5900 + 1990 + 5900 + 3 * 12800 + 1990
 async def watch_until(url: str, room: str, check, timeout: float = WAIT_S) -> dict[str, Any]:
     """Read a /watch console's snapshots of ``room`` until ``check(snapshot)`` holds."""
     async with connect(url + "/watch", compression=None) as ws:
-        await ws.send(msgpack.packb({"op": "hello", "v": 1, "token": "tw", "name": "t"}))
+        await ws.send(msgpack.packb({"op": "hello", "v": 1, "token": TOKENS["watch"], "name": "t"}))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         last = None
@@ -148,8 +149,7 @@ async def test_serve_runs_a_video_feed_and_the_webhook_in_one_room(tmp_path: Pat
         f"webhook.port={shop_port}",
         "webhook.event_time=received",
     ]
-    env = {**os.environ, "LIVEMON_INGEST_TOKEN": "ti", "LIVEMON_WATCH_TOKEN": "tw",
-           "LIVEMON_CONTROL_TOKEN": "tc"}  # fmt: skip
+    env = {**os.environ, **{f"LIVEMON_{role.upper()}_TOKEN": t for role, t in TOKENS.items()}}
     serve = subprocess.Popen(
         [sys.executable, "-m", "livemon.cli", "serve", "--port", str(hub_port), "--room", "shop-1",
          "--record-dir", str(tmp_path), "--adapter", "sim", "--adapter", "webhook",
