@@ -14,7 +14,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from livemon.ui import format as fmt
 from livemon.ui.messages import READ_ONLY, SendCommand, StepRoom
@@ -23,9 +22,11 @@ from livemon.ui.widgets.alert_panel import AlertPanel, alert_label, suggestion_l
 from livemon.ui.widgets.comment_stream import CommentStream
 from livemon.ui.widgets.confirm_command import ConfirmCommand
 from livemon.ui.widgets.forms import CouponForm, Invalid, PromptForm, parse_positive_int
+from livemon.ui.widgets.key_bar import KeyBar
 from livemon.ui.widgets.kpi_tile import KpiTile
 from livemon.ui.widgets.product_table import ProductTable
 from livemon.ui.widgets.status_bar import StatusBar
+from livemon.ui.widgets.target_bars import TargetBars
 
 COMMAND_ACTIONS = frozenset(
     {"feature", "unfeature", "coupon", "restock", "mark", "ack_alert", "alert_action"}
@@ -55,6 +56,10 @@ class DashboardScreen(Screen[None]):
         Binding("right_square_bracket", "room(1)", "next room", key_display="]"),
     ]
 
+    # The screen gets these classes by its size; livemon.tcss lays it out by them.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (160, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+
     def __init__(self, role: str = "control") -> None:
         super().__init__(id="dashboard")
         self.role = role
@@ -63,18 +68,20 @@ class DashboardScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="kpis"):
-            yield KpiTile("online 在线", spark=True, id="kpi-online")
-            yield KpiTile("GMV 成交额", spark=True, id="kpi-gmv")
-            yield KpiTile("orders 订单", id="kpi-orders")
-            yield KpiTile("conversion 转化", id="kpi-conv")
-            yield KpiTile("comments/min 弹幕", id="kpi-comments")
+            yield KpiTile("online 在线", short="在线", spark=True, id="kpi-online")
+            yield KpiTile("GMV 成交额", short="GMV", spark=True, id="kpi-gmv")
+            yield KpiTile("orders 订单", short="单", id="kpi-orders")
+            yield KpiTile("conversion 转化", short="转化", id="kpi-conv")
+            yield KpiTile("comments/min 弹幕", short="弹幕/m", id="kpi-comments")
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield ProductTable(id="products")
                 yield AlertPanel(id="alerts")
             yield CommentStream(id="comments")
+            with Vertical(id="side"):
+                yield TargetBars(id="targets")
         yield StatusBar(id="status")
-        yield Footer()
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.query_one(ProductTable).focus()
@@ -155,6 +162,7 @@ class DashboardScreen(Screen[None]):
             f"likes {fmt.count(get('likes_1m'))} · enters {fmt.count(get('enters_1m'))} /min",
         )
         self.products.show(snapshot.get("products") or [], snapshot.get("featured"))
+        self.query_one(TargetBars).show(snapshot.get("targets") or [])
 
     # -- commands: validated here, sent by the app (SendCommand) -------------------
 

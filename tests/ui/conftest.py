@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import time
 from collections.abc import AsyncIterator, Callable
 from types import SimpleNamespace
 from typing import Any
@@ -206,6 +207,16 @@ async def hub() -> AsyncIterator[FakeHub]:
     async with serve(fake.handler, "127.0.0.1", 0) as server:
         fake.server = server
         yield fake
+
+
+@pytest.fixture
+def utc(monkeypatch):
+    """Render event-time clocks in UTC so baselines do not depend on the machine's zone."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 @pytest.fixture

@@ -102,10 +102,10 @@ async def test_feature_sends_selected_sku_and_shows_result(hub):
         await hub.until(pilot, lambda: hub.commands)
         command = hub.commands[0]
         assert command["action"] == "feature"
-        assert command["args"] == {"sku": "B2"}
+        assert command["args"] == {"sku": "A1"}  # B2 is featured, so first; A1 second
         assert command["room"] == "room-1"
         assert isinstance(command["id"], str) and command["id"]
-        await hub.until(pilot, lambda: any("feature B2: ok" in n for n in notes(app)))
+        await hub.until(pilot, lambda: any("feature A1: ok" in n for n in notes(app)))
         assert app.pending == {}
 
 
@@ -163,7 +163,7 @@ async def test_coupon_form_sends_cents(hub):
         assert hub.commands[0]["args"] == {
             "discount_cents": 1250,
             "count": 100,
-            "sku": "A1",
+            "sku": "B2",  # the top row: the featured product
             "expires_s": 600,
         }
         await hub.until(pilot, lambda: any("coupon ¥12.50 ×100: ok" in n for n in notes(app)))
@@ -181,7 +181,7 @@ async def test_restock_and_mark_forms_send_commands(hub):
         assert "at least 1" in str(app.screen.query_one("#answer-error").render())
         await pilot.press("backspace", "5", "0", "enter")
         await hub.until(pilot, lambda: hub.commands)
-        assert hub.commands[-1]["args"] == {"sku": "A1", "add": 50}
+        assert hub.commands[-1]["args"] == {"sku": "B2", "add": 50}
         await pilot.press("m")
         await hub.until(pilot, lambda: isinstance(app.screen, PromptForm))
         await pilot.press(*"drop", "enter")

@@ -30,6 +30,10 @@ CLASS_LOOK: dict[str, tuple[str, str, str]] = {
 FIXED = (("badge", "", 8), ("age", "age", 6), ("kind", "kind", 15), ("sku", "sku", 8))
 ACTION_WIDTH = 24
 DETAIL_MIN = 20
+# Narrower than this, the panel drops the detail column (the selected alert's detail is
+# under the panel anyway) and shows kind and sku in one cell, so the action keeps its room.
+COMPACT_BELOW = 90
+COMPACT = (("badge", "", 6), ("age", "age", 5), ("what", "alert", 18))
 
 
 def alert_class(alert: dict[str, Any]) -> str:
@@ -116,6 +120,7 @@ def alert_cells(alert: dict[str, Any], now: float | None) -> dict[str, Text]:
             justify="right",
         ),
         "kind": Text(str(alert.get("kind") or "?"), style=style),
+        "what": Text(alert_label(alert), style=style, no_wrap=True),
         "sku": Text(str(alert.get("sku") or fmt.DASH), style=style),
         "action": Text(f"→ {action}" if action else fmt.DASH, style=f"{style} cyan".strip()),
         "detail": Text(str(alert.get("detail") or ""), style=style, no_wrap=True, end=""),
@@ -127,6 +132,7 @@ class AlertPanel(DataTable):
 
     DEFAULT_CSS = """
     AlertPanel {
+        overflow-x: hidden;
         border: round $warning 60%;
         border-title-color: $warning;
         border-subtitle-align: left;
@@ -157,31 +163,42 @@ class AlertPanel(DataTable):
         # id -> column -> rendered text, so an unchanged cell is never touched.
         self._shown: dict[str, dict[str, Text]] = {}
         self._order: list[str] = []
-        self._detail_width = 0
+        self._layout: tuple[bool, int] = (False, 0)
+        self._columns_shown: list[str] = []
         self._now: float | None = None
 
     def on_mount(self) -> None:
         self._build_columns()
 
     def on_resize(self, event: events.Resize) -> None:
-        if self._detail_width != self._fitting_detail_width():
+        if self._layout != self._fitting_layout():
             self._build_columns()
             self._redraw()
 
-    def _fitting_detail_width(self) -> int:
-        # The detail column takes what the others leave (each cell has 1 space either side).
+    def _fitting_layout(self) -> tuple[bool, int]:
+        """(compact, width of the last column) for the panel's width now."""
+        compact = 0 < self.size.width < COMPACT_BELOW
+        # The last column takes what the others leave (each cell has 1 space either side).
+        if compact:
+            fixed = sum(width + 2 for _, _, width in COMPACT)
+            return True, max(12, self.size.width - 1 - fixed - 2)
         fixed = sum(width + 2 for _, _, width in FIXED) + ACTION_WIDTH + 2
-        return max(DETAIL_MIN, self.size.width - 1 - fixed - 2)
+        return False, max(DETAIL_MIN, self.size.width - 1 - fixed - 2)
 
     def _build_columns(self) -> None:
         self.clear(columns=True)
         self._shown.clear()
         self._order = []
-        self._detail_width = self._fitting_detail_width()
-        for key, label, width in FIXED:
+        self._layout = self._fitting_layout()
+        compact, last = self._layout
+        for key, label, width in COMPACT if compact else FIXED:
             self.add_column(label, key=key, width=width)
-        self.add_column("suggested action", key="action", width=ACTION_WIDTH)
-        self.add_column("detail", key="detail", width=self._detail_width)
+        if compact:
+            self.add_column("suggested action", key="action", width=last)
+        else:
+            self.add_column("suggested action", key="action", width=ACTION_WIDTH)
+            self.add_column("detail", key="detail", width=last)
+        self._columns_shown = [str(c.key.value) for c in self.ordered_columns]
 
     @property
     def selected_alert(self) -> dict[str, Any] | None:
@@ -223,9 +240,9 @@ class AlertPanel(DataTable):
         if order == self._order:
             for alert_id, row in cells.items():
                 old = self._shown[alert_id]
-                for key, text in row.items():
-                    if old[key] != text:
-                        self.update_cell(alert_id, key, text)
+                for key in self._columns_shown:
+                    if old[key] != row[key]:
+                        self.update_cell(alert_id, key, row[key])
             self._shown = cells
             self._show_selected()
             return
@@ -237,8 +254,7 @@ class AlertPanel(DataTable):
         self.clear()
         for alert_id in order:
             row = cells[alert_id]
-            self.add_row(*(row[key] for key in (*(k for k, _, _ in FIXED), "action", "detail")),
-                         key=alert_id)  # fmt: skip
+            self.add_row(*(row[key] for key in self._columns_shown), key=alert_id)
         self._shown, self._order = cells, order
         row = 0
         if keep in self._alerts:

@@ -19,9 +19,10 @@ class HelpScreen(ModalScreen[None]):
         align: center middle;
     }
     HelpScreen > Vertical {
-        width: 72;
+        width: 76;
+        max-width: 100%;
         height: auto;
-        max-height: 90%;
+        max-height: 100%;
         border: thick $accent;
         background: $surface;
         padding: 1 2;
@@ -29,6 +30,7 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen DataTable {
         height: auto;
         max-height: 30;
+        scrollbar-size-vertical: 1;
     }
     HelpScreen .help-title {
         text-style: bold;
@@ -51,13 +53,18 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("livemon console — keys", classes="help-title")
+            yield Label("livemon console — keys (↑/↓ scroll, esc close)", classes="help-title")
             table: DataTable[str] = DataTable(show_cursor=False, id="help-keys")
             table.add_columns("key", "what it does")
             table.add_rows(self.keys)
             yield table
             if self.note:
                 yield Label(self.note, classes="help-note")
+
+    def on_resize(self) -> None:
+        # The key list scrolls (↑/↓, page keys) when the terminal is too short for it.
+        table = self.query_one("#help-keys", DataTable)
+        table.styles.max_height = max(3, self.size.height - 6 - (2 if self.note else 0))
 
     @property
     def listed_keys(self) -> list[str]:

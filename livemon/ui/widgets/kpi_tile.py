@@ -37,16 +37,26 @@ class KpiTile(Widget):
         height: 2;
         margin-top: 1;
     }
+    KpiTile .kpi-short {
+        display: none;
+        color: $text-muted;
+        width: auto;
+        margin-right: 1;
+    }
     """
 
-    def __init__(self, title: str, *, spark: bool = False, id: str | None = None) -> None:
+    def __init__(
+        self, title: str, *, short: str = "", spark: bool = False, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self.border_title = title
+        self._short = short or title
         self._spark = spark
         self._value = ""
         self._sub = ""
 
     def compose(self) -> ComposeResult:
+        yield Label(self._short, classes="kpi-short")
         yield Label("—", classes="kpi-value")
         yield Label("", classes="kpi-sub")
         if self._spark:

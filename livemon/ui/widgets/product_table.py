@@ -15,13 +15,15 @@ from livemon.ui.widgets.row_cursor import row_key_under_cursor
 COLUMNS = (
     ("mark", "", 1),
     ("sku", "sku", 8),
-    ("name", "name", 24),
+    ("name", "name", 24),  # the width is what the other columns leave (at least NAME_MIN)
     ("price", "price", 10),
     ("stock", "stock", 7),
-    ("sold", "sold", 7),
-    ("rate", "rate/min", 8),
+    ("sold", "sold", 6),
+    ("rate", "/min", 5),
     ("eta", "ETA", 6),
 )
+NAME_MIN = 12
+NAME_MAX = 60
 FEATURED_STYLE = "bold #ffd75f"
 RIGHT = {"price", "stock", "sold", "rate", "eta"}
 
@@ -70,6 +72,7 @@ class ProductTable(DataTable):
     DEFAULT_CSS = """
     ProductTable {
         height: 1fr;
+        overflow-x: hidden;
         border: round $primary 50%;
         border-title-color: $text-muted;
     }
@@ -83,12 +86,43 @@ class ProductTable(DataTable):
         self.border_title = "products"
         self.featured: str | None = None
         self.facts = HubFacts()
+        self._name_width = 0
         # sku -> column -> rendered text, so an unchanged cell is never touched.
         self._shown: dict[str, dict[str, Text]] = {}
 
     def on_mount(self) -> None:
+        self._build_columns()
+
+    def on_resize(self) -> None:
+        if self._name_width != self._fitting_name_width():
+            self._build_columns()
+
+    def _fitting_name_width(self) -> int:
+        # Each cell has one space either side; one column is left for the scrollbar.
+        fixed = sum(width + 2 for key, _, width in COLUMNS if key != "name") + 2
+        return max(NAME_MIN, min(NAME_MAX, self.size.width - 2 - fixed))
+
+    def _build_columns(self) -> None:
+        """(Re)make the columns for the current width, keeping the rows shown."""
+        shown, selected = self._shown, self.selected_sku
+        self.clear(columns=True)
+        self._shown = {}
+        self._name_width = self._fitting_name_width()
         for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
+            self.add_column(label, key=key, width=self._name_width if key == "name" else width)
+        for sku, cells in shown.items():
+            self.add_row(*(cells[key] for key, _, _ in COLUMNS), key=sku)
+            self._shown[sku] = cells
+        self._featured_first(keep=selected)
+
+    def _featured_first(self, keep: str | None = None) -> None:
+        """The featured product on the top row, the others in listing order; the cursor
+        stays on the product `keep` (the one the assistant was on), else on the top row."""
+        order = {sku: i for i, sku in enumerate(self._shown)}
+        featured = self.featured
+        self.sort("sku", key=lambda cell: (cell.plain != featured, order.get(cell.plain, 0)))
+        if keep is not None and keep in self._shown:
+            self.move_cursor(row=self.get_row_index(keep), animate=False)
 
     @property
     def selected_sku(self) -> str | None:
@@ -100,7 +134,10 @@ class ProductTable(DataTable):
         return self._shown[sku][column].plain
 
     def show(self, products: list[dict[str, Any]], featured: str | None) -> None:
-        """Bring the table in line with a snapshot's products and featured sku."""
+        """Bring the table in line with a snapshot's products and featured sku (shown first)."""
+        moved = featured != self.featured
+        # Once the table is filled, the cursor stays on its product when rows move.
+        keep = self.selected_sku if self._shown else None
         self.featured = featured
         seen: set[str] = set()
         for product in products:
@@ -110,6 +147,7 @@ class ProductTable(DataTable):
             old = self._shown.get(sku)
             if old is None:
                 self.add_row(*(cells[key] for key, _, _ in COLUMNS), key=sku)
+                moved = True
             else:
                 for key, text in cells.items():
                     if old[key] != text:
@@ -121,6 +159,18 @@ class ProductTable(DataTable):
                 self.remove_row(sku)
             except RowDoesNotExist:
                 pass
+        if moved:
+            self._featured_first(keep=keep)
+
+    @property
+    def skus(self) -> list[str]:
+        """The skus top to bottom, as shown."""
+        return [str(row.key.value) for row in self.ordered_rows]
+
+    @property
+    def name_width(self) -> int:
+        """The width of the name column now."""
+        return self._name_width
 
     def clear_products(self) -> None:
         """Empty the table (when the console switches rooms)."""
