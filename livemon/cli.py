@@ -72,6 +72,13 @@ def _parser() -> argparse.ArgumentParser:
                    "a JSON line, then the final snapshot as one JSON object")
     p.add_argument("--no-console", action="store_true", help="the same as --headless")
 
+    p = sub.add_parser("report", help="the session review (复盘): curves, products, alerts, "
+                       "what each command did, hosts, questions")
+    add_arguments(p)
+    from livemon.report.cli import add_arguments as add_report_arguments
+
+    add_report_arguments(p)
+
     sub.add_parser("adapters", help="list the adapter plugins found, with capabilities")
 
     p = sub.add_parser("sessions", help="list the recorded sessions")
@@ -94,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         return {
             "run": cmd_run, "serve": cmd_serve, "console": cmd_console, "adapter": cmd_adapter,
             "adapters": cmd_adapters, "sessions": cmd_sessions, "metrics": cmd_metrics,
-            "bench": cmd_bench, "replay": cmd_replay,
+            "bench": cmd_bench, "replay": cmd_replay, "report": cmd_report,
         }[args.command](args)  # fmt: skip
     except (config_mod.ConfigError, ValueError) as exc:
         print(f"livemon: {exc}", file=sys.stderr)
@@ -259,6 +266,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from livemon import replay_cmd
 
     return replay_cmd.run(args)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the session review of a recording."""
+    from livemon.report import cli
+
+    return cli.run(args)
 
 
 def cmd_adapters(args: argparse.Namespace) -> int:

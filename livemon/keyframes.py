@@ -24,10 +24,10 @@ from typing import Any
 
 from livemon import replay
 
-# Measured (docs/review.md): restoring a keyframe of a 4-hour 20,000-viewer
-# room takes a few ms per 100k orders kept, and folding takes ~3 ms per
-# event-minute of such a room, so 5 minutes keeps any seek well under 100 ms
-# while 48 keyframes of a 4-hour session stay small.
+# Measured on a 4-hour 20,000-viewer sim recording (docs/review.md): a keyframe
+# is ~1.3 MB, and 10 seeks to random minutes took median/max 49/81 ms with one
+# every 2 minutes (150 MiB kept), 99/132 ms every 5 (61 MiB) and 140/311 ms
+# every 10 (30 MiB). 5 minutes keeps a seek well under 300 ms in modest memory.
 EVERY_S = 300.0
 
 
@@ -71,8 +71,11 @@ class Index:
     @property
     def bookmarks(self) -> list[Marker]:
         """The ``mark`` commands that succeeded, in order."""
-        return [m for m in self.markers if m.kind == "command" and m.what == "mark"
-                and m.detail.get("ok")]  # fmt: skip
+        return [
+            m
+            for m in self.markers
+            if m.kind == "command" and m.what == "mark" and m.detail.get("ok")
+        ]
 
     @property
     def size(self) -> int:
@@ -108,8 +111,13 @@ def command_label(command: dict[str, Any]) -> str:
     return str(action)
 
 
-def build(path: Path, room: str, config: dict[str, Any], every_s: float = EVERY_S,
-          progress: Callable[[float], None] | None = None) -> Index:  # fmt: skip
+def build(
+    path: Path,
+    room: str,
+    config: dict[str, Any],
+    every_s: float = EVERY_S,
+    progress: Callable[[float], None] | None = None,
+) -> Index:
     """Fold ``room``'s recording once and keep a keyframe every ``every_s`` of event time.
 
     ``progress`` is called now and then with the share of the file folded (0..1).
@@ -122,8 +130,9 @@ def build(path: Path, room: str, config: dict[str, Any], every_s: float = EVERY_
         scratch.cleanup()
 
 
-def _build(hub: Any, path: Path, room: str, every_s: float,
-           progress: Callable[[float], None] | None) -> Index:  # fmt: skip
+def _build(
+    hub: Any, path: Path, room: str, every_s: float, progress: Callable[[float], None] | None
+) -> Index:
     index = Index(room, every_s)
     index.keyframes.append(Keyframe(float("-inf"), 0, {}, hub.capture()))
     size = max(1, path.stat().st_size)
@@ -136,8 +145,15 @@ def _build(hub: Any, path: Path, room: str, every_s: float,
             pending = None
         if kind == "command":
             ts = clock if clock is not None else index.first_ts or 0.0
-            index.markers.append(Marker(ts, "command", str(command.get("action")),
-                                        command_label(command), {**command, **result}))  # fmt: skip
+            index.markers.append(
+                Marker(
+                    ts,
+                    "command",
+                    str(command.get("action")),
+                    command_label(command),
+                    {**command, **result},
+                )
+            )
         for ts, alert in hub.take_alert_changes():
             label = f"{alert['kind']} {alert['state']} {alert['severity']}"
             index.markers.append(Marker(ts, "alert", alert["kind"], label, alert))

@@ -32,9 +32,16 @@ def speed_label(speed: float | None) -> str:
 class Player:
     """Folds one room's recording into ``hub``; the console and ``--headless`` drive it."""
 
-    def __init__(self, hub: Any, path: Path, room: str, speed: float | None = None,
-                 index: Index | None = None, on_step: Step | None = None,
-                 on_seek: Callable[[float], None] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        hub: Any,
+        path: Path,
+        room: str,
+        speed: float | None = None,
+        index: Index | None = None,
+        on_step: Step | None = None,
+        on_seek: Callable[[float], None] | None = None,
+    ) -> None:
         self.hub, self.path, self.room = hub, path, room
         hub.watch_adapters = False  # a recording has no adapter to go down
         self.speed = speed

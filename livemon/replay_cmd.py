@@ -22,8 +22,11 @@ from livemon.record import log
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options naming a recording, shared by ``replay`` and ``report``."""
     p.add_argument("path", nargs="?", help="an .lmrec recording (instead of --session)")
-    p.add_argument("--record-dir", default="recordings",
-                   help="where the catalog of sessions is (default: recordings)")  # fmt: skip
+    p.add_argument(
+        "--record-dir",
+        default="recordings",
+        help="where the catalog of sessions is (default: recordings)",
+    )
     p.add_argument("--session", help="a session id from livemon sessions (default: the newest)")
     p.add_argument("--room", help="room (default: the recording's own, or the session's first)")
 
@@ -67,8 +70,10 @@ def find(args: argparse.Namespace) -> tuple[Path, str, str]:
     if args.path:
         path = Path(args.path)
         if not path.is_file():
-            raise ValueError(f"no recording at {path}: give an .lmrec file or --session ID "
-                             "(see livemon sessions)")  # fmt: skip
+            raise ValueError(
+                f"no recording at {path}: give an .lmrec file or --session ID "
+                "(see livemon sessions)"
+            )
         try:
             room = args.room or recording_room(path)
         except log.LogCorrupt as exc:
@@ -90,14 +95,21 @@ def progress_bar(what: str, enabled: bool = True):
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
-    with Progress(f"[bold]{what}", BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:  # fmt: skip
+    with Progress(
+        f"[bold]{what}",
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task(what, total=1.0)
         yield lambda share: bar.update(task, completed=share)
 
 
-def headless(path: Path, room: str, speed: float | None, start_s: float,
-             out=None, progress: bool = True) -> dict[str, Any]:  # fmt: skip
+def headless(
+    path: Path, room: str, speed: float | None, start_s: float, out=None, progress: bool = True
+) -> dict[str, Any]:
     """Fold the recording, print each alert change as a JSON line, then the final snapshot.
 
     Returns the final snapshot.
@@ -141,8 +153,14 @@ def build_index(path: Path, room: str, progress: bool = True):
         return keyframes.build(path, room, config_mod.load(), progress=update)
 
 
-def console(path: Path, room: str, title: str, speed: float | None, start_s: float,
-            app_hook: Callable[[Any, Any], None] | None = None) -> None:  # fmt: skip
+def console(
+    path: Path,
+    room: str,
+    title: str,
+    speed: float | None,
+    start_s: float,
+    app_hook: Callable[[Any, Any], None] | None = None,
+) -> None:
     """Play the recording into a hub of its own, shown by a read-only replay console."""
     from livemon.keyframes import scratch_hub
     from livemon.player import Player

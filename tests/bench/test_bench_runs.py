@@ -35,12 +35,16 @@ def test_bench_latency_reports_percentiles() -> None:
 
 
 def test_bench_replay_reports_each_stage() -> None:
-    """``bench replay`` records a session and reports read, fold and play rates for it."""
-    out = bench("replay", "--minutes", "3", "--viewers", "500")
-    assert re.search(r"[\d,]+ events, [\d.]+ MiB log", out)
-    for stage in ("read + validate", "fold + detectors", "play into a hub"):
+    """``bench replay`` records a session and reports decode, engine and play rates, keyframe
+    seeks and the report time for it."""
+    out = bench("replay", "--minutes", "6", "--viewers", "500", "--seeks", "3", "--every", "2")
+    assert re.search(r"[\d,]+ events in [\d,]+ records, [\d.]+ MiB log", out)
+    for stage in ("decode only", "engine + detectors", "play into a hub"):
         line = next(line for line in out.splitlines() if line.startswith(stage))
         assert float(re.search(r"([\d,]+) events/s", line).group(1).replace(",", "")) > 0
+    seek = re.search(r"keyframes every 2 min: (\d+) kept.*median (\d+) ms, max (\d+) ms", out)
+    assert seek and int(seek.group(1)) >= 3
+    assert re.search(r"report: fold and gather [\d.]+ s", out)
 
 
 def test_bench_memory_reports_rss_as_the_session_grows() -> None:

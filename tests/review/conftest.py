@@ -21,8 +21,14 @@ from plugins.sim import SimAdapter
 
 TOKENS = {"ingest": "ti", "watch": "tw", "control": "tc"}
 ROOM = "r"
-SIM = {"scenario": "mixed", "seed": 11, "speed": "max", "duration": 1800, "viewers": 800,
-       "incident_at": 900}  # fmt: skip
+SIM = {
+    "scenario": "mixed",
+    "seed": 11,
+    "speed": "max",
+    "duration": 1800,
+    "viewers": 800,
+    "incident_at": 900,
+}
 
 
 @dataclass
@@ -57,8 +63,14 @@ async def _operator(hub: Hub, feed: asyncio.Task, script: list[tuple[float, dict
             opened = [a for a in monitor.book.open_alerts() if a["state"] == "open"]
             if opened:
                 acked = True
-                await hub.execute({"id": "op-ack", "room": ROOM, "action": "ack",
-                                   "args": {"alert_id": opened[0]["id"]}})  # fmt: skip
+                await hub.execute(
+                    {
+                        "id": "op-ack",
+                        "room": ROOM,
+                        "action": "ack",
+                        "args": {"alert_id": opened[0]["id"]},
+                    }
+                )
 
 
 SCRIPT = [
@@ -71,8 +83,11 @@ SCRIPT = [
 ]
 
 
-async def record_live(record_dir: Path, sim: dict[str, Any] | None = None,
-                      script: list[tuple[float, dict]] | None = None) -> Live:  # fmt: skip
+async def record_live(
+    record_dir: Path,
+    sim: dict[str, Any] | None = None,
+    script: list[tuple[float, dict]] | None = None,
+) -> Live:
     """Run the sim through a real hub with the operator, stop it, and gather what it kept."""
     hub = Hub(config.load(), record_dir, tokens=TOKENS)
     await hub.start("127.0.0.1", 0)

@@ -24,16 +24,24 @@ from tests.review.conftest import ROOM, TOKENS, Live
 
 def change_key(ts: float, alert: dict[str, Any]) -> tuple:
     """What must match between runs: the alert, its state change and when."""
-    return (alert["id"], alert["kind"], alert["sku"], alert["since"], alert["state"],
-            alert["severity"], ts)  # fmt: skip
+    return (
+        alert["id"],
+        alert["kind"],
+        alert["sku"],
+        alert["since"],
+        alert["state"],
+        alert["severity"],
+        ts,
+    )
 
 
 def live_changes(live: Live) -> list[tuple]:
     return [change_key(a["ts"], a) for a in live.alerts]
 
 
-def play(live: Live, speed: float | None, index: keyframes.Index | None = None,
-         script=None) -> tuple[list[tuple], dict[str, Any]]:  # fmt: skip
+def play(
+    live: Live, speed: float | None, index: keyframes.Index | None = None, script=None
+) -> tuple[list[tuple], dict[str, Any]]:
     """Play the live recording into a scratch hub; the alert changes and the final snapshot."""
     hub, scratch = keyframes.scratch_hub(config.load())
     changes: list[tuple] = []
