@@ -212,6 +212,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                              "running? pick another --port") from None  # fmt: skip
         _print_access(hub)
         feeds = [asyncio.create_task(hub.run_adapter(a)) for a in adapters]
+        for feed, adapter in zip(feeds, adapters, strict=True):
+            feed.add_done_callback(lambda task, a=adapter: _report_feed_end(a, task))
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):  # a clean stop ends the session
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
@@ -225,6 +227,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
     return 0
+
+
+def _report_feed_end(adapter, task: asyncio.Task) -> None:
+    """Say on stderr why an in-process adapter's feed stopped, if it failed."""
+    if not task.cancelled() and task.exception() is not None:
+        print(f"livemon: adapter {adapter.name} (room {adapter.room}) stopped: "
+              f"{task.exception()}", file=sys.stderr)  # fmt: skip
 
 
 def cmd_console(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 from importlib.metadata import entry_points
 
@@ -31,7 +32,12 @@ def discover() -> dict[str, type[Adapter]]:
                 discover.errors[info.name] = str(exc)
                 continue
             for value in vars(module).values():
-                if isinstance(value, type) and issubclass(value, Adapter) and value is not Adapter:
+                # Abstract bases a plugin imports (WebsocketFeed) are not adapters.
+                if (
+                    isinstance(value, type)
+                    and issubclass(value, Adapter)
+                    and not (inspect.isabstract(value))
+                ):
                     found.setdefault(value.name, value)
     for ep in entry_points(group=GROUP):
         if ep.name in found:

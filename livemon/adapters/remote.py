@@ -45,6 +45,8 @@ class RemoteRunner:
         self.acked = 0
         self.unacked_events = 0
         self.ended = False
+        self.failure: Exception | None = None  # the feed's own error, raised by run() at the end
+        self._failed_and_drained = asyncio.Event()
         self.rejected: list[tuple[int, str]] = []
         self._room_for_ack = asyncio.Event()
         self._room_for_ack.set()
@@ -57,7 +59,9 @@ class RemoteRunner:
         """Feed until the adapter's feed ends and the hub has acked all of it.
 
         Reconnects with backoff when the connection drops; raises
-        ``TokenRefused`` if the hub refuses the token.
+        ``TokenRefused`` if the hub refuses the token. If the adapter's feed
+        fails (a platform refusal), what it yielded is still delivered, then
+        its error is raised.
         """
         produce = asyncio.create_task(self._produce())
         hello = {
@@ -66,11 +70,25 @@ class RemoteRunner:
             "capabilities": sorted(self.adapter.capabilities),
         }  # fmt: skip
         try:
-            await run_sessions(
+            sessions = asyncio.create_task(run_sessions(
                 self.url, hello, self._session, token_hint="LIVEMON_INGEST_TOKEN or --token",
                 on_state=self._log_state, backoff_initial=retry_s, backoff_max=max_retry_s,
                 ssl=self.ssl,
-            )  # fmt: skip
+            ))  # fmt: skip
+            # A failed feed with nothing left to deliver needs no hub to end.
+            failed = asyncio.create_task(self._failed_and_drained.wait())
+            try:
+                await asyncio.wait({sessions, failed}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                failed.cancel()
+                if not sessions.done():
+                    sessions.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await sessions
+            if sessions.done() and not sessions.cancelled():
+                sessions.result()
+            if self.failure is not None:
+                raise self.failure
         finally:
             produce.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -87,6 +105,8 @@ class RemoteRunner:
         if not self.buffer and self.next_seq <= self.acked:
             self.next_seq = self.acked + 1  # a fresh process resumes the hub's numbering
         self._ws = ws
+        if self.ended and not self.buffer:
+            return True  # the feed ended while this connection was being made
         try:
             if self.adapter.feed_reported:
                 await ws.send(self._feed_frame())
@@ -147,6 +167,20 @@ class RemoteRunner:
             await ws.send(frame)
 
     async def _produce(self) -> None:
+        try:
+            await self._feed()
+        except Exception as exc:  # the feed ends here; run() raises it once delivered
+            self.failure = exc  # its feed state stays "down", with why
+        if self.failure is None and self.adapter.feed_state != "ended":
+            self.adapter.set_feed_state("ended")
+        self.ended = True
+        if self.failure is not None and not self.buffer:
+            self._failed_and_drained.set()
+        # Wake the session loop so it can finish once the last ack arrives.
+        if not self.buffer and self._ws is not None:
+            await self._ws.close()
+
+    async def _feed(self) -> None:
         async for batch in self.adapter.batches():
             if not batch:
                 continue
@@ -162,9 +196,3 @@ class RemoteRunner:
             if ws is not None:
                 with contextlib.suppress(ConnectionClosed):
                     await ws.send(frame)
-        if self.adapter.feed_state != "ended":
-            self.adapter.set_feed_state("ended")
-        self.ended = True
-        # Wake the session loop so it can finish once the last ack arrives.
-        if not self.buffer and self._ws is not None:
-            await self._ws.close()
