@@ -251,3 +251,13 @@ def test_timing_options_are_checked() -> None:
         DouyinAdapter(room_id=1, server="ws://x/", heartbeat_s=10, timeout_s=5)
     with pytest.raises(ValueError, match="option retry_s must be > 0"):
         DouyinAdapter(room_id=1, server="ws://x/", retry_s=0)
+
+
+async def test_a_refused_feed_ends_its_own_process_even_with_no_hub() -> None:
+    """RemoteRunner raises the feed's refusal even while the hub is unreachable."""
+    from livemon.adapters.remote import RemoteRunner
+
+    signer = _command("import sys; print('DEVICE_BLOCKED'); sys.exit(1)")
+    runner = RemoteRunner(DouyinAdapter(room_id=1, signer=signer, **FAST), "ws://127.0.0.1:9", "t")
+    with pytest.raises(FeedRefused, match="DEVICE_BLOCKED"):
+        await asyncio.wait_for(runner.run(retry_s=0.05, max_retry_s=0.1), WAIT_S)
