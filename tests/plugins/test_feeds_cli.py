@@ -26,7 +26,12 @@ from livemon.hub import Hub
 from tests.plugins import douyin_server
 
 LIVEMON = [sys.executable, "-m", "livemon.cli"]
-TOKENS = {"ingest": "ti", "watch": "tw", "control": "tc"}
+TOKENS = {
+    "ingest": "ingest-token-0001",
+    "watch": "watch-token-00001",
+    "control": "control-token-001",
+}
+INGEST = TOKENS["ingest"]
 ENV = {f"LIVEMON_{role.upper()}_TOKEN": token for role, token in TOKENS.items()}
 FAST = {"heartbeat_s": "0.2", "timeout_s": "1", "retry_s": "0.05", "retry_max_s": "0.2"}
 COMMENTS = 12
@@ -65,7 +70,9 @@ async def _snapshot(url: str, room: str, until: Callable[[dict], bool]) -> dict[
 
     async def read() -> dict[str, Any]:
         async with connect(url + "/watch") as ws:
-            await ws.send(msgpack.packb({"op": "hello", "v": 1, "token": "tw", "name": "t"}))
+            await ws.send(
+                msgpack.packb({"op": "hello", "v": 1, "token": TOKENS["watch"], "name": "t"})
+            )
             while True:
                 message = msgpack.unpackb(await ws.recv())
                 if message.get("op") == "snapshot" and message["room"] == room:
@@ -83,7 +90,7 @@ async def test_runs_as_its_own_process_feeding_a_hub(name: str, tmp_path: Path) 
     try:
         async with FEEDS[name]() as options:
             sets = [f"--set={k}={v}" for k, v in (options | FAST).items()]
-            code, err = await _livemon("adapter", name, "--hub", hub.url(), "--token", "ti",
+            code, err = await _livemon("adapter", name, "--hub", hub.url(), "--token", INGEST,
                                        "--room", "feed-room", *sets)  # fmt: skip
         assert code == 0, err
         assert hub.snapshot("feed-room")["metrics"]["comments"] == COMMENTS
@@ -122,7 +129,7 @@ async def test_runs_inside_the_hub(name: str, tmp_path: Path) -> None:
 
 async def test_a_refusal_is_a_clear_error_in_both_modes(tmp_path: Path) -> None:
     """A refused douyin exits 2 naming the option; in serve, stderr says why the feed stopped."""
-    code, err = await _livemon("adapter", "douyin", "--token", "ti", "--set", "room_id=1")
+    code, err = await _livemon("adapter", "douyin", "--token", INGEST, "--set", "room_id=1")
     assert code == 2 and "set signer=" in err
     hub = Hub(config.load(), tmp_path / "hub", tokens=TOKENS)
     await hub.start("127.0.0.1", 0)
@@ -131,7 +138,7 @@ async def test_a_refusal_is_a_clear_error_in_both_modes(tmp_path: Path) -> None:
         async with refusing as server:
             sets = ["--set", "room_id=1", "--set", f"server={server.url}"]
             code, err = await _livemon(
-                "adapter", "douyin", "--hub", hub.url(), "--token", "ti", *sets
+                "adapter", "douyin", "--hub", hub.url(), "--token", INGEST, *sets
             )
             assert code == 2 and "DEVICE_BLOCKED" in err and "server=" in err
             serve = await asyncio.create_subprocess_exec(
