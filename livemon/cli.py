@@ -16,7 +16,8 @@ from livemon import wire
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", help="a TOML file merged over config/livemon.toml")
+    p.add_argument("--config", help="a TOML file laid over the defaults (config/livemon.toml "
+                   "lists them all)")
     p.add_argument("--set", action="append", default=[], metavar="NAME.key=value",
                    help="override one setting, e.g. sim.seed=3 or guardrails.max_coupon_count=50")
     p.add_argument("--record-dir", help="where sessions are recorded (default: hub.record_dir)")
@@ -116,8 +117,10 @@ def _adapter_classes() -> dict[str, Any]:
     return discover()
 
 
-def _adapter_options(cfg: dict[str, Any], name: str, sets: list[str] = ()) -> dict[str, Any]:
-    options = dict(cfg.get("adapters", {}).get(name, {}))
+def _adapter_options(
+    cfg: config_mod.Config, name: str, sets: list[str] | tuple[str, ...] = ()
+) -> dict[str, Any]:
+    options = dict(cfg.adapters.get(name, {}))
     for item in sets:
         key, eq, value = item.partition("=")
         if not eq:
@@ -137,8 +140,8 @@ def _make_adapter(name: str, room: str, options: dict[str, Any]):
     return classes[name](room=room, **options)
 
 
-def _record_dir(args: argparse.Namespace, cfg: dict[str, Any]) -> Path:
-    return Path(args.record_dir or cfg["hub"].get("record_dir", "recordings"))
+def _record_dir(args: argparse.Namespace, cfg: config_mod.Config) -> Path:
+    return Path(args.record_dir or cfg.hub.record_dir)
 
 
 def _print_access(hub) -> None:
@@ -165,7 +168,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     async def main() -> None:
         hub = Hub(cfg, _record_dir(args, cfg))
-        port = args.port if args.port is not None else cfg["hub"]["port"]
+        port = args.port if args.port is not None else cfg.hub.port
         try:
             await hub.start("127.0.0.1", port)
         except OSError:
@@ -193,14 +196,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from livemon.tls import server_context
 
-    hub_cfg = cfg["hub"]
-    ssl = server_context(args.tls_cert or hub_cfg.get("tls_cert"),
-                         args.tls_key or hub_cfg.get("tls_key"))  # fmt: skip
+    ssl = server_context(args.tls_cert or cfg.hub.tls_cert or None,
+                         args.tls_key or cfg.hub.tls_key or None)  # fmt: skip
 
     async def main() -> None:
         hub = Hub(cfg, _record_dir(args, cfg))
-        host = args.host or hub_cfg.get("host", "127.0.0.1")
-        port = args.port if args.port is not None else hub_cfg["port"]
+        host = args.host or cfg.hub.host
+        port = args.port if args.port is not None else cfg.hub.port
         try:
             await hub.start(host, port, ssl=ssl)
         except config_mod.ConfigError:
@@ -285,16 +287,18 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_adapters(args: argparse.Namespace) -> int:
-    """List the adapters found, their capabilities and options."""
+    """List the adapters found, their capabilities and options with the defaults run/serve use."""
     from livemon.adapters import discover
 
     found = discover()
     print("every adapter takes room=ROOM (default: --room), so that feeds can share a room")
+    configured = config_mod.load().adapters  # [adapters.NAME] defaults win over the plugin's
     for name, cls in sorted(found.items()):
         caps = ", ".join(sorted(cls.capabilities)) or "none (read-only)"
         print(f"{name:10s} {cls.description}\n{'':10s} capabilities: {caps}")
         for key, opt in cls.options.items():
-            print(f"{'':12s}{key} = {opt.default!r}  {opt.help}")
+            value = configured.get(name, {}).get(key, opt.default)
+            print(f"{'':12s}{key} = {value!r}  {opt.help}")
     for name, error in discover.errors.items():
         print(f"{name:10s} failed to load: {error}")
     return 0

@@ -50,7 +50,7 @@ def fold_rate(frames: list[bytes], events: int) -> float:
     from livemon import config
     from livemon.detect import Monitor
 
-    engine = Engine(on_new_room=Monitor(config.load().get("detect", {})))
+    engine = Engine(on_new_room=Monitor(config.load().detect))
     t0 = time.perf_counter()
     for frame in frames:
         engine.apply(wire.decode_batch(frame)[1])

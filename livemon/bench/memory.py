@@ -32,7 +32,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     room = SimRoom(scenario="steady", seed=5, room="mem", viewers=args.viewers,
                    duration=args.hours * 3600)  # fmt: skip
-    engine = Engine(on_new_room=Monitor(config.load().get("detect", {})))
+    engine = Engine(on_new_room=Monitor(config.load().detect))
     start = rss_mib()
     events = seq = 0
     marks = 1

@@ -122,7 +122,7 @@ def _measure(log: Path, args: argparse.Namespace) -> None:
     batches = [events for _, kind, _, events in replay.records(log, "bench") if kind == "events"]
     read = time.perf_counter() - t0
     count = sum(map(len, batches))
-    engine = Engine(on_new_room=Monitor(config.load().get("detect", {})))
+    engine = Engine(on_new_room=Monitor(config.load().detect))
     t0 = time.perf_counter()
     for events in batches:
         engine.apply(events)

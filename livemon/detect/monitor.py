@@ -11,9 +11,13 @@ the wall clock (``adapter_down``).
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from typing import Any
 
+import msgspec
+
 from livemon import events as ev
+from livemon.config import DetectConfig, Section, coerce_detect
 from livemon.detect.adapter_down import AdapterDownDetector
 from livemon.detect.comment_surge import CommentSurgeDetector
 from livemon.detect.conversion_drop import ConversionDropDetector
@@ -33,12 +37,12 @@ SAMPLE_QUESTIONS = 3
 REFRESH_S = 5  # seconds of event time between evidence refreshes of an ongoing alert
 
 
-def _params(cfg: dict[str, Any], cls: type) -> dict[str, Any]:
-    """The entries of a config table that ``cls`` takes as hyper-parameters."""
+def _params(cfg: Section, cls: type) -> dict[str, Any]:
+    """The settings of a config section that ``cls`` takes as hyper-parameters."""
     import inspect
 
     names = set(inspect.signature(cls.__init__).parameters) - {"self"}
-    return {k: v for k, v in cfg.items() if k in names}
+    return {k: v for k, v in msgspec.structs.asdict(cfg).items() if k in names}
 
 
 def _rounded(evidence: dict[str, float]) -> dict[str, float]:
@@ -48,28 +52,25 @@ def _rounded(evidence: dict[str, float]) -> dict[str, float]:
 class RoomMonitor:
     """The detectors of one room and its ``AlertBook``."""
 
-    def __init__(self, state: RoomState, config: dict[str, Any] | None = None) -> None:
-        cfg = config or {}
+    def __init__(self, state: RoomState,
+                 config: DetectConfig | Mapping[str, Any] | None = None) -> None:  # fmt: skip
+        cfg = coerce_detect(config)
         self.state = state
-        life = cfg.get("lifecycle", {})
-        self.book = AlertBook(state.room, float(life.get("min_open_s", 30)),
+        self.book = AlertBook(state.room, cfg.lifecycle.min_open_s,
                               dict.fromkeys(IMMEDIATE_KINDS, 0.0))  # fmt: skip
-        conv = cfg.get("conversion_drop", {})
+        conv = cfg.conversion_drop
         self.conversion = ConversionDropDetector(**_params(conv, ConversionDropDetector))
-        self.coupon = {"discount_cents": int(conv.get("coupon_discount_cents", 500)),
-                       "count": int(conv.get("coupon_count", 100))}  # fmt: skip
-        self.viewers = ViewerDropDetector(**_params(cfg.get("viewer_drop", {}), ViewerDropDetector))
-        surge = cfg.get("comment_surge", {})
+        self.coupon = {"discount_cents": conv.coupon_discount_cents, "count": conv.coupon_count}
+        self.viewers = ViewerDropDetector(**_params(cfg.viewer_drop, ViewerDropDetector))
+        surge = cfg.comment_surge
         self.surge = CommentSurgeDetector(**_params(surge, CommentSurgeDetector))
-        self.tech = TechIssueDetector(**_params(cfg.get("tech_issue", {}), TechIssueDetector))
-        self.adapter_down = AdapterDownDetector(
-            **_params(cfg.get("adapter_down", {}), AdapterDownDetector)
-        )
-        stock = cfg.get("stock", {})
-        self.stock_cfg = _params(stock, StockLowDetector)
-        quiet = StockLowDetector(**self.stock_cfg)
-        self._low_floor, self._low_eta_s = quiet.floor, quiet.eta_s
-        self.restock_minutes = float(stock.get("restock_minutes", 10))
+        self.tech = TechIssueDetector(**_params(cfg.tech_issue, TechIssueDetector))
+        self.adapter_down = AdapterDownDetector(**_params(cfg.adapter_down, AdapterDownDetector))
+        stock = cfg.stock
+        self.stock_cfg = {"eta_s": stock.low_eta_s, "floor": stock.low_floor,
+                          "clear_factor": stock.clear_factor}  # fmt: skip
+        self._low_floor, self._low_eta_s = stock.low_floor, stock.low_eta_s
+        self.restock_minutes = stock.restock_minutes
         self.low: dict[str, StockLowDetector] = {}
         self.out: dict[str, StockOutDetector] = {}
         self.oversell: dict[str, OversellDetector] = {}
@@ -78,7 +79,7 @@ class RoomMonitor:
         # Tagged comments wait for their second to close, then count in a window.
         self._pending: dict[int, list[dict[str, Any]]] = {}
         self._questions: deque[str] = deque(maxlen=SAMPLE_QUESTIONS)
-        self._tags = KeyCounts(int(surge.get("window_s", self.surge.window_s)))
+        self._tags = KeyCounts(surge.window_s)
         w = state.windows
         self._w_orders, self._w_viewer_s = w["orders"], w["viewer_s"]
         self._w_comments = w["comments"]
@@ -328,8 +329,8 @@ class RoomMonitor:
 class Monitor:
     """The engine's ``on_new_room`` hook: a ``RoomMonitor`` for every room, by name."""
 
-    def __init__(self, config: dict[str, Any] | None = None) -> None:
-        self.config = config or {}
+    def __init__(self, config: DetectConfig | Mapping[str, Any] | None = None) -> None:
+        self.config = coerce_detect(config)
         self.rooms: dict[str, RoomMonitor] = {}
 
     def __call__(self, state: RoomState) -> None:

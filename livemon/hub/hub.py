@@ -16,16 +16,19 @@ import pickle
 import secrets
 import sqlite3
 import time
+from collections.abc import Mapping
 from http import HTTPStatus
 from pathlib import Path
 from ssl import SSLContext
 from typing import Any
 
+import msgspec
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from livemon import commands, replay, wire
+from livemon import config as config_mod
 from livemon.adapters.base import Adapter
 from livemon.detect import Monitor, RoomMonitor
 from livemon.engine import Engine, RoomState
@@ -55,20 +58,19 @@ class RecordError(Exception):
 class Hub:
     """Serves one record dir: ingest, fan-out, commands. ``start`` then ``stop``."""
 
-    def __init__(self, config: dict[str, Any], record_dir: Path | str,
+    def __init__(self, config: config_mod.Config | Mapping[str, Any], record_dir: Path | str,
                  tokens: dict[str, str] | None = None) -> None:  # fmt: skip
+        config = config_mod.coerce(config)
         self.config = config
-        hub_cfg = config.get("hub", {})
-        self.snapshot_interval = 1.0 / float(hub_cfg.get("snapshot_hz", 10))
-        self.ack_interval = float(hub_cfg.get("ack_interval_s", 0.1))
-        self.command_timeout = float(hub_cfg.get("command_timeout_s", 10.0))
+        self.snapshot_interval = 1.0 / config.hub.snapshot_hz
+        self.ack_interval = config.hub.ack_interval_s
+        self.command_timeout = config.hub.command_timeout_s
         # While the disk fails, unwritten log bytes wait in memory up to this; then
         # ingest waits too (adapters keep their unacked batches meanwhile).
-        self.max_pending_bytes = int(float(hub_cfg.get("max_pending_mb", 256)) * 1024 * 1024)
-        self.rails = commands.Guardrails(**config.get("guardrails", {}))
-        session_cfg = config.get("session", {})
-        self.goals = dict(session_cfg.get("targets", {}))
-        self.duration_s = float(session_cfg.get("duration_s", 7200))
+        self.max_pending_bytes = int(config.hub.max_pending_mb * 1024 * 1024)
+        self.rails = commands.Guardrails(**msgspec.structs.asdict(config.guardrails))
+        self.goals = dict(config.session.targets)
+        self.duration_s = config.session.duration_s
         if tokens is None:  # from the environment or the config, checked, else generated
             resolved = access.resolve(config)
             tokens = {role: t.value for role, t in resolved.items()}
@@ -81,9 +83,8 @@ class Hub:
 
         # Detectors ride on the engine's room hooks: alerts are computed from
         # events, so a resumed (replayed) session gets the same alerts.
-        self.monitor = Monitor(config.get("detect", {}))
-        self.engine = Engine(on_new_room=self._attach,
-                             future_s=float(hub_cfg.get("max_future_s", 600)))  # fmt: skip
+        self.monitor = Monitor(config.detect)
+        self.engine = Engine(on_new_room=self._attach, future_s=config.hub.max_future_s)
         self.minute_rows: list[tuple[str, int, dict[str, Any]]] = []  # for the catalog
         self.alert_rows: list[dict[str, Any]] = []
         self.last_frame: dict[str, float] = {}  # room -> wall time of its last frame
@@ -649,7 +650,7 @@ class Hub:
         ``stock_low`` thresholds in force and which comment tags are questions or trouble."""
         # A room's monitor built from the config reads the thresholds exactly as the
         # detectors do (whatever the config spelling), so both always agree.
-        probe = RoomMonitor(RoomState("welcome"), self.config.get("detect", {}))
+        probe = RoomMonitor(RoomState("welcome"), self.config.detect)
         return {
             "op": "welcome", "v": wire.VERSION, "session": self.session,
             "stock": {"low_floor": probe._low_floor, "low_eta_s": probe._low_eta_s},
