@@ -43,9 +43,9 @@ class ConfigError(ValueError):
 class Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A config section: typed fields with defaults; unknown keys are refused.
 
-    It can also be read like a read-only mapping (``section["key"]``,
-    ``section.get("key")``, ``**section``) for older callers; reading a key
-    that is not a field raises ``KeyError`` instead of returning a default.
+    It can also be used like a mapping (``section["key"]``, ``section.get("key")``,
+    ``**section``, ``section["key"] = v`` in tests) for older callers; a key that
+    is not a field raises ``KeyError`` instead of returning a default.
     """
 
     def __getitem__(self, key: str) -> Any:
@@ -53,6 +53,10 @@ class Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
             raise KeyError(f"{type(self).__name__} has no key {key!r}: declare it in "
                            "livemon/config.py")  # fmt: skip
         return getattr(self, key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self[key]  # a key that is not declared raises
+        setattr(self, key, value)
 
     def get(self, key: str, default: Any = None) -> Any:
         """The value of field ``key`` (``default`` is never used: every field has one)."""

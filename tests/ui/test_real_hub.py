@@ -57,7 +57,7 @@ async def test_console_takes_stock_thresholds_and_tags_from_the_hub(tmp_path):
     """The hub's welcome carries its stock_low thresholds and tag classes; the console uses
     them, so a threshold changed in the hub's config changes what the console colours."""
     cfg = config_module.load()
-    cfg["detect"]["stock"]["floor"] = 50
+    cfg["detect"]["stock"]["low_floor"] = 50
     hub = hub_module.Hub(cfg, tmp_path, tokens=TOKENS)
     await hub.start(port=0)
     try:
