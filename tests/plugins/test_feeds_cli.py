@@ -23,7 +23,7 @@ from websockets.asyncio.client import connect
 
 from livemon import config
 from livemon.hub import Hub
-from tests.plugins import douyin_server
+from tests.plugins import bilibili_server, douyin_server
 
 LIVEMON = [sys.executable, "-m", "livemon.cli"]
 TOKENS = {
@@ -45,8 +45,17 @@ async def douyin_feed() -> AsyncIterator[dict[str, str]]:
         yield {"room_id": "7001", "server": server.url}
 
 
+@contextlib.asynccontextmanager
+async def bilibili_feed() -> AsyncIterator[dict[str, str]]:
+    """A Bilibili stand-in with COMMENTS danmaku, then PREPARING; yields the options."""
+    script = [bilibili_server.danmu(k, k, f"u{k}", f"c{k}") for k in range(1, COMMENTS + 1)]
+    async with bilibili_server.BilibiliStandIn(script) as server:
+        yield {"room_id": "21452505", "server": server.url}
+
+
 FEEDS: dict[str, Callable[[], AbstractAsyncContextManager[dict[str, str]]]] = {
     "douyin": douyin_feed,
+    "bilibili": bilibili_feed,
 }
 
 
