@@ -82,8 +82,14 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("adapters", help="list the adapter plugins found, with capabilities")
 
-    p = sub.add_parser("sessions", help="list the recorded sessions")
+    p = sub.add_parser("sessions", help="list the recorded sessions; prune old ones")
     p.add_argument("--record-dir", default="recordings")
+    p.add_argument("--prune", action="store_true", help="remove finished recordings that match "
+                   "--older-than and/or --max-size (open sessions are kept)")
+    p.add_argument("--older-than", metavar="AGE", help="with --prune: e.g. 30d, 12h")
+    p.add_argument("--max-size", metavar="SIZE", help="with --prune: keep the newest within "
+                   "this size, e.g. 10G")
+    p.add_argument("--dry-run", action="store_true", help="with --prune: only say what would go")
 
     p = sub.add_parser("metrics", help="the metrics and their definitions")
     p.add_argument("--list", action="store_true", required=True)
@@ -305,19 +311,10 @@ def cmd_adapters(args: argparse.Namespace) -> int:
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
-    """List recorded sessions, newest first."""
-    from livemon.record import Catalog
+    """List recorded sessions, newest first, or prune them."""
+    from livemon.record import sessions_cmd
 
-    record_dir = Path(args.record_dir)
-    if not (record_dir / "catalog.db").exists():
-        print(f"no recordings in {record_dir} yet: livemon run records there")
-        return 0
-    rows = Catalog(record_dir).sessions()
-    print(f"{'session':18s} {'room':10s} {'frames':>8s} {'state':8s} path")
-    for r in rows:
-        state = "open" if r["ended_wall"] is None else "ended"
-        print(f"{r['session']:18s} {r['room']:10s} {r['frames'] or 0:8d} {state:8s} {r['path']}")
-    return 0
+    return sessions_cmd.run(args)
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:

@@ -249,6 +249,9 @@ class Hub:
         for outbox in list(self.outboxes):
             await outbox.stop()
         self._drain_alerts()
+        for room, state in self.engine.rooms.items():  # the last, partial minute: final numbers
+            if state.newest_sec is not None:
+                self.minute_rows.append((room, state.newest_sec // 60, state.metrics()))
         try:
             self._write_catalog()
             self.recorder.close(end=end_session)

@@ -178,7 +178,13 @@ def find_recording(record_dir: Path, session: str | None, room: str | None) -> d
     finally:
         catalog.close()
     if session is not None:
-        rows = [r for r in rows if r["session"] == session]
+        exact = [r for r in rows if r["session"] == session]
+        if not exact:  # a unique beginning of an id will do
+            exact = [r for r in rows if r["session"].startswith(session)]
+            if len({r["session"] for r in exact}) > 1:
+                raise ValueError(f"session {session!r} is the start of several ids: give more "
+                                 "of it (see livemon sessions)")  # fmt: skip
+        rows = exact
     else:
         rows = [r for r in rows if r["session"] == rows[0]["session"]] if rows else []
     if room is not None:
