@@ -110,13 +110,44 @@ class TokensConfig(Section):
     """``[tokens]``: one secret per role; empty means a random one per start.
 
     The environment (LIVEMON_INGEST_TOKEN, LIVEMON_WATCH_TOKEN,
-    LIVEMON_CONTROL_TOKEN) overrides these.
+    LIVEMON_CONTROL_TOKEN) overrides these. A given token must be at least 16
+    characters and differ from the other roles'; it is never printed, and a
+    non-loopback host needs all three given (livemon.hub.access).
     """
 
     ingest: Annotated[str, Meta(description="token of the adapters (path /ingest)")] = ""
     watch: Annotated[str, Meta(description="token of read-only consoles (path /watch)")] = ""
     control: Annotated[str, Meta(description=(
         "token of the controlling console (path /control)"))] = ""
+
+
+class AccessConfig(Section):
+    """``[access]``: who may connect, and how much one console may take (docs/limits.md)."""
+
+    allowed_origins: Annotated[list[str], Meta(description=(
+        "browser pages (Origin header) allowed on /watch and /control, e.g. "
+        "[\"https://ops.example.com\"]; clients that send no Origin are not browsers and "
+        "are let in"))] = msgspec.field(default_factory=list)
+    max_consoles: Annotated[int, Meta(ge=1, description=(
+        "consoles (/watch + /control) open at once on this hub; more are closed with 1013"
+    ))] = 100
+    max_consoles_per_token: Annotated[int, Meta(ge=1, description=(
+        "...of them on one token (the watch or the control token)"))] = 50
+    failed_hellos: Annotated[int, Meta(ge=1, description=(
+        "hellos with a bad or missing token one address may send per window; past it, that "
+        "address gets HTTP 429 until it earns another try"))] = 10
+    failed_hello_window_s: Annotated[float, Meta(gt=0, description=(
+        "the window of failed_hellos"))] = 60.0
+    commands_per_s: Annotated[float, Meta(gt=0, description=(
+        "commands one console may send per second, sustained, after a burst"))] = 2.0
+    command_burst: Annotated[int, Meta(ge=1, description=(
+        "commands one console may send at once; beyond: result ok=false, not carried out"
+    ))] = 20
+    console_stall_s: Annotated[float, Meta(gt=0, description=(
+        "a console whose send buffer stays full this long (it stopped reading) is dropped"
+    ))] = 10.0
+    console_send_buffer_kb: Annotated[int, Meta(ge=16, description=(
+        "kernel send buffer of a console socket, KiB (Linux grows it to MBs otherwise)"))] = 256
 
 
 class GuardrailsConfig(Section):
@@ -274,6 +305,7 @@ class Config(Section):
 
     hub: HubConfig = _section(HubConfig)
     tokens: TokensConfig = _section(TokensConfig)
+    access: AccessConfig = _section(AccessConfig)
     guardrails: GuardrailsConfig = _section(GuardrailsConfig)
     session: SessionConfig = _section(SessionConfig)
     detect: DetectConfig = _section(DetectConfig)

@@ -24,6 +24,7 @@ CLOSE_PROTOCOL = 1002
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
 CLOSE_HUB_ERROR = 1011
+CLOSE_TRY_LATER = 1013  # a limit (consoles per hub or per token) is reached: retry later
 
 
 class ProtocolError(Exception):

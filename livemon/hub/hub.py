@@ -79,6 +79,7 @@ class Hub:
             self.token_sources = {role: "given" for role in tokens}
         self.tokens = dict(tokens)
         self._tokens = access.Tokens(self.tokens)
+        self.gate = access.Gate(config.access)
         self.record_dir = Path(record_dir)
 
         # Detectors ride on the engine's room hooks: alerts are computed from
@@ -566,6 +567,14 @@ class Hub:
             return connection.respond(
                 HTTPStatus.NOT_FOUND, f"unknown path {path}: use /ingest, /watch or /control\n"
             )
+        refusal = self.gate.check_request(
+            path, request.headers.get_all("Origin"), connection.remote_address[0]
+        )
+        if refusal is not None:
+            response = connection.respond(HTTPStatus(refusal.status), refusal.text)
+            for name, value in refusal.headers:
+                response.headers[name] = value
+            return response
         return None
 
     async def _handle(self, ws: ServerConnection) -> None:
@@ -577,7 +586,7 @@ class Hub:
             if path == "/ingest":
                 await self._serve_ingest(ws, hello)
             else:
-                await self._serve_console(ws, path)
+                await self._serve_console(ws, path, hello["role"])
         except wire.ProtocolError as exc:
             await ws.close(exc.code, exc.reason)
         except ConnectionClosed:
@@ -601,9 +610,11 @@ class Hub:
             )
         role = self._tokens.role_of(message.get("token"))
         if role is None:
+            self.gate.hello_failed(ws.remote_address[0])
             raise wire.ProtocolError(wire.CLOSE_POLICY, "bad or missing token")
         if role not in ALLOWED_ROLES[path]:
             raise wire.ProtocolError(wire.CLOSE_POLICY, f"a {role} token cannot open {path}")
+        message["role"] = role  # the hub's finding, whatever the hello said
         return message
 
     async def _serve_ingest(self, ws: ServerConnection, hello: dict[str, Any]) -> None:
@@ -660,9 +671,21 @@ class Hub:
             "tags": {"question": sorted(QUESTION_TAGS), "tech": sorted(TECH_TAGS)},
         }  # fmt: skip
 
-    async def _serve_console(self, ws: ServerConnection, path: str) -> None:
+    async def _serve_console(self, ws: ServerConnection, path: str, role: str = "watch") -> None:
+        refused = self.gate.open_console(role)
+        if refused is not None:
+            raise wire.ProtocolError(wire.CLOSE_TRY_LATER, refused)
+        try:
+            await self._console(ws, path, role)
+        finally:
+            self.gate.close_console(role)
+
+    async def _console(self, ws: ServerConnection, path: str, role: str) -> None:
+        limits = self.gate.limits
+        access.cap_send_buffer(ws, limits.console_send_buffer_kb * 1024)
+        commands_left = self.gate.command_bucket()
         await ws.send(wire.encode(self.console_welcome()))
-        outbox = Outbox(ws, path.lstrip("/"))
+        outbox = Outbox(ws, path.lstrip("/"), stall_s=limits.console_stall_s)
         for room in self.engine.rooms:
             outbox.snapshot(room, wire.encode(self.snapshot(room)))
         outbox.start()
@@ -676,6 +699,15 @@ class Hub:
                     raise wire.ProtocolError(
                         wire.CLOSE_POLICY, "commands are not allowed on /watch: use /control"
                     )
+                wait = self.gate.command_wait(commands_left)
+                if wait > 0:  # refused, not carried out nor recorded: the id stays usable
+                    outbox.message(wire.encode({
+                        "op": "result", "id": message.get("id"), "ok": False,
+                        "detail": f"too many commands from this console (at most "
+                                  f"{limits.command_burst} at once, {limits.commands_per_s:g}/s): "
+                                  f"try again in {wait:.1f} s",
+                    }))  # fmt: skip
+                    continue
                 asyncio.create_task(self._answer(outbox, message))
         finally:
             self.outboxes.discard(outbox)

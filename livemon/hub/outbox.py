@@ -2,27 +2,33 @@
 
 Snapshots are kept newest-only per room, so a slow console gets fewer of
 them and never holds up ingest; comments, alerts and results queue in order
-(comments bounded, oldest dropped first).
+(comments bounded, oldest dropped first). A console whose send buffer stays
+full for ``stall_s`` (it stopped reading) is dropped: it can reconnect and
+get full snapshots again, and what it held is freed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import deque
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 COMMENT_BACKLOG = 200  # comment frames a console may lag behind before the oldest go
+log = logging.getLogger("livemon.hub")
 
 
 class Outbox:
     """Frames waiting for one console connection."""
 
-    def __init__(self, ws: ServerConnection, role: str) -> None:
+    def __init__(self, ws: ServerConnection, role: str, stall_s: float | None = None) -> None:
         self.ws = ws
         self.role = role
+        self.stall_s = stall_s  # None: never dropped
+        self.dropped = False
         self.snapshots: dict[str, bytes] = {}
         self.comments: deque[bytes] = deque(maxlen=COMMENT_BACKLOG)
         self.messages: deque[bytes] = deque()  # alerts and results: never dropped
@@ -55,12 +61,34 @@ class Outbox:
                 self._wake.clear()
                 while self.messages or self.snapshots or self.comments:
                     if self.messages:
-                        await self.ws.send(self.messages.popleft())
+                        frame = self.messages.popleft()
                     elif self.snapshots:
-                        room = next(iter(self.snapshots))
-                        await self.ws.send(self.snapshots.pop(room))
+                        frame = self.snapshots.pop(next(iter(self.snapshots)))
                     else:
-                        await self.ws.send(self.comments.popleft())
+                        frame = self.comments.popleft()
+                    if not await self._send(frame):
+                        return
+
+    async def _send(self, frame: bytes) -> bool:
+        """Send one frame; False (and the connection aborted) when it stalls past ``stall_s``.
+
+        A send waits while the socket's buffer is full, so one send that does
+        not finish in ``stall_s`` means the buffer stayed full all that time.
+        """
+        if self.stall_s is None:
+            await self.ws.send(frame)
+            return True
+        try:
+            await asyncio.wait_for(self.ws.send(frame), self.stall_s)
+            return True
+        except TimeoutError:
+            self.dropped = True
+            log.warning("console %s on /%s dropped: its send buffer stayed full for %g s "
+                        "(it stopped reading); it may reconnect", self.ws.remote_address,
+                        self.role, self.stall_s)  # fmt: skip
+            if self.ws.transport is not None:
+                self.ws.transport.abort()
+            return False
 
     async def stop(self) -> None:
         """Stop sending."""

@@ -15,6 +15,8 @@ from typing import Any
 
 import sqlite_utils
 
+from livemon.record.private import private_dir, private_file
+
 CATALOG_NAME = "catalog.db"
 
 
@@ -22,8 +24,12 @@ class Catalog:
     """The catalog of one record dir. Writes are batched by the caller."""
 
     def __init__(self, record_dir: Path) -> None:
-        record_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(record_dir)
         self.path = record_dir / CATALOG_NAME
+        # SQLite gives its -wal and -shm files the mode of the database file.
+        for suffix in ("", "-wal", "-shm"):
+            if suffix == "" or Path(f"{self.path}{suffix}").exists():
+                private_file(Path(f"{self.path}{suffix}"))
         self.db = sqlite_utils.Database(self.path)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")

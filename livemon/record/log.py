@@ -19,6 +19,8 @@ from typing import Any
 
 import msgspec
 
+from livemon.record.private import private_dir, private_opener
+
 MAGIC = b"LMREC\x01\r\n"
 HEADER = struct.Struct("<II")
 
@@ -114,7 +116,7 @@ class LogWriter:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         self.truncated = 0
         if path.exists() and path.stat().st_size > 0:
             _, good = scan(path)
@@ -124,7 +126,7 @@ class LogWriter:
                 with open(path, "r+b") as f:
                     f.truncate(good)
         # Unbuffered: writes go to the OS by os.write, so a failure is seen where it happens.
-        self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - kept open for the session
+        self._file = open(path, "ab", buffering=0, opener=private_opener)  # noqa: SIM115
         self.durable = self._file.tell()
         # The magic is queued like a record: creating the file needs no disk space yet.
         self._pending = bytearray(MAGIC if self.durable == 0 else b"")
