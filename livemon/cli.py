@@ -326,6 +326,11 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     print("\nper product:")
     for key, text in PRODUCT_METRICS.items():
         print(f"{key:14s} {text}")
+    from livemon.detect.kinds import ALERT_KINDS
+
+    print("\nalerts:")
+    for key, text in ALERT_KINDS.items():
+        print(f"{key:16s} {text}")
     return 0
 
 

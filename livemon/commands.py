@@ -1,4 +1,4 @@
-"""Console commands (PROTOCOL.md, "Console -> hub"): their arguments and guardrails.
+"""Console commands (docs/protocol.md, "Console -> hub"): their arguments and guardrails.
 
 Pure: ``check`` says whether a command may be carried out, and why not.
 """

@@ -164,17 +164,18 @@ def config_md() -> str:
 
 def metrics_md() -> str:
     """``docs/metrics.md``: the output of ``livemon metrics --list`` as tables."""
+    from livemon.detect.kinds import ALERT_KINDS
     from livemon.engine.metrics import METRICS, PRODUCT_METRICS
 
     lines = [
-        "# Metrics",
+        "# Metrics and alerts",
         "",
         f"<!-- {HEADER.format(src='engine/metrics.py')} -->",
         "",
         'Every snapshot (see [protocol.md](protocol.md), "Hub -> console") carries these',
         "keys in `metrics`, computed on event time (the `ts` of the events, not the",
         "wall clock), so the same events give the same numbers live or replayed.",
-        "`livemon metrics --list` prints the same definitions.",
+        "`livemon metrics --list` prints the same definitions, and the alert kinds.",
         "",
         "## Room metrics (`metrics`)",
         "",
@@ -184,6 +185,12 @@ def metrics_md() -> str:
     lines += [f"| `{k}` | {v.replace('|', '/')} |" for k, v in METRICS.items()]
     lines += ["", "## Per product (`products[]`)", "", "| key | definition |", "|---|---|"]
     lines += [f"| `{k}` | {v.replace('|', '/')} |" for k, v in PRODUCT_METRICS.items()]
+    lines += ["", "## Alerts", "",
+              "Each alert opens once, escalates from warn to crit, can be acknowledged and",
+              "resolves with hysteresis; it carries its evidence and, where one helps, a",
+              "suggested command. Thresholds are settings: [config.md](config.md).", "",
+              "| kind | when |", "|---|---|"]  # fmt: skip
+    lines += [f"| `{k}` | {v.replace('|', '/')} |" for k, v in ALERT_KINDS.items()]
     return "\n".join(lines) + "\n"
 
 

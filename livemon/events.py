@@ -1,4 +1,4 @@
-"""Typed protocol events (PROTOCOL.md, "Events") and their validation.
+"""Typed protocol events (docs/protocol.md, "Events") and their validation.
 
 Valid events decode straight into these ``msgspec`` structs; an event that
 does not fit gets one plain message naming the field, in the form
@@ -24,7 +24,7 @@ MAX_TOTAL = 2**53 - 1
 MAX_ID = 128  # sku, order_id, coupon ids
 MAX_NAME = 256  # user, buyer
 MAX_TITLE = 500  # product name
-MAX_TEXT = 1000  # comment text (PROTOCOL.md)
+MAX_TEXT = 1000  # comment text (docs/protocol.md)
 
 Count = Annotated[int, msgspec.Meta(ge=1, le=MAX_N)]
 Cents = Annotated[int, msgspec.Meta(ge=0, le=MAX_CENTS)]
@@ -137,7 +137,7 @@ BY_TAG: dict[str, type[Event]] = {t.__struct_config__.tag: t for t in EVENT_TYPE
 
 
 class EventError(ValueError):
-    """An event that does not fit PROTOCOL.md; the message names the field."""
+    """An event that does not fit docs/protocol.md; the message names the field."""
 
 
 # How each kind of field is described in an error message.
@@ -211,7 +211,7 @@ def explain(raw: Any) -> str:
             msgspec.convert({"type": kind, **_minimal(kind), name: raw[name]}, BY_TAG[kind])
         except msgspec.ValidationError:
             return f"{kind}.{name} must be {words}"
-    return f"{kind} event does not fit PROTOCOL.md"
+    return f"{kind} event does not fit docs/protocol.md"
 
 
 def _minimal(kind: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The wire format of PROTOCOL.md: one MessagePack map with an ``op`` per binary frame.
+"""The wire format of docs/protocol.md: one MessagePack map with an ``op`` per binary frame.
 
 Pure functions, no I/O. Frames of adapter events take a fast path (one typed
 decode of the whole batch); a batch holding a bad event falls back to decoding

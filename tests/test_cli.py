@@ -36,7 +36,7 @@ def _free_port() -> int:
 
 
 def test_metrics_list_defines_every_protocol_key() -> None:
-    """``metrics --list`` prints each PROTOCOL.md metric key with a definition."""
+    """``metrics --list`` prints each docs/protocol.md metric key with a definition."""
     out = livemon("metrics", "--list").stdout
     lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
     for key in METRIC_KEYS:

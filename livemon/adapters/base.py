@@ -1,6 +1,6 @@
 """The adapter contract: what a platform plugin implements.
 
-An adapter turns one platform feed into protocol event maps (PROTOCOL.md,
+An adapter turns one platform feed into protocol event maps (docs/protocol.md,
 "Events") and carries out the commands it declares in ``capabilities``. It
 knows nothing of websockets or of the hub: the same object runs in-process
 (embedded mode) or in its own process connected to ``/ingest``.
@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-# The states a feed reports (PROTOCOL.md's ``feed`` op carries them to the hub).
+# The states a feed reports (docs/protocol.md's ``feed`` op carries them to the hub).
 FEED_STATES = ("connecting", "up", "down", "ended")
 
 

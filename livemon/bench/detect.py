@@ -31,7 +31,7 @@ from livemon.detect import Monitor
 from livemon.engine import Engine
 
 PEER_WINDOW_S = 600
-PEER_DROP = {"conversion_drop": 0.4, "viewer_drop": 0.25}  # DESIGN.md's thresholds
+PEER_DROP = {"conversion_drop": 0.4, "viewer_drop": 0.25}  # docs/metrics.md's alert thresholds
 # How long after an incident an alert still counts as finding it.
 HORIZON_S = {"conversion_drop": 900, "viewer_drop": 300, "comment_surge": 180,
              "tech_issue": 120, "stock_out": 60}  # fmt: skip

@@ -1,7 +1,7 @@
 """The alert lifecycle: open -> (escalate) -> acked -> resolved, one alert per incident.
 
 Pure bookkeeping on event time. Detectors say *whether* a condition holds;
-``AlertBook`` turns that into PROTOCOL.md alerts: it opens an alert once per
+``AlertBook`` turns that into docs/protocol.md alerts: it opens an alert once per
 incident, resends it when it escalates from warn to crit (same id, state
 ``open``), records acknowledgements, and resolves it only after it has been
 open ``min_open_s`` of event time, so a metric hovering at a threshold cannot

@@ -14,7 +14,7 @@ class ViewerDropDetector(Detector):
     audience instead of lagging behind it:
 
     - the *baseline*, an exponentially weighted mean of online viewers with
-      time constant ``baseline_s`` (DESIGN.md's 5-minute baseline), which
+      time constant ``baseline_s`` (the 5-minute baseline of docs/metrics.md), which
       catches a fall spread over minutes;
     - the *recent level*, the mean of online over the seconds
       ``recent_s`` to ``recent_gap_s`` ago, which catches a sudden fall during
@@ -32,7 +32,7 @@ class ViewerDropDetector(Detector):
     Parameters
     ----------
     warn_drop
-        Share below the reference that opens the alarm (DESIGN.md: 25 %).
+        Share below the reference that opens the alarm (docs/metrics.md: 25 %).
     crit_drop
         Share below the reference that makes it ``crit``.
     clear_drop

@@ -93,7 +93,7 @@ class Engine:
         return changed, rejected
 
     def snapshot(self, name: str) -> dict[str, Any]:
-        """The room as a PROTOCOL.md ``snapshot`` message body (without alerts and targets)."""
+        """The room as a docs/protocol.md ``snapshot`` message body (without alerts and targets)."""
         state = self.rooms[name]
         return {
             "op": "snapshot",

@@ -12,7 +12,7 @@ from livemon.engine.tags import tag_batch
 from livemon.engine.window import Rolling
 from livemon.events import MAX_TOTAL, EventError
 
-LATENESS_S = 5.0  # PROTOCOL.md: events may arrive up to 5 s of event time late
+LATENESS_S = 5.0  # docs/protocol.md: events may arrive up to 5 s of event time late
 WINDOW_S = 60
 
 
@@ -82,7 +82,7 @@ CommentListener = Callable[["RoomState", dict[str, Any], int], None]
 
 
 class RoomState:
-    """Every metric of DESIGN.md for one room, updated in O(1) per event.
+    """Every metric of docs/metrics.md for one room, updated in O(1) per event.
 
     Time is the newest event time seen (``clock``). An event up to
     ``LATENESS_S`` older than the clock counts in its own second; an older one
@@ -247,7 +247,7 @@ class RoomState:
                 listener(self, comment, sec)
 
     def take_comments(self, newest: int) -> list[dict[str, Any]]:
-        """The newest ``newest`` comments since the last call, as PROTOCOL.md items."""
+        """The newest ``newest`` comments since the last call, as docs/protocol.md items."""
         if self._untagged:
             self.tag_comments()
         taken, self.new_comments = self.new_comments, []
@@ -385,7 +385,7 @@ class RoomState:
         return self.total_reported if self.total_reported is not None else self.enters
 
     def metrics(self) -> dict[str, int | float | None]:
-        """Every metric key of PROTOCOL.md with its current value."""
+        """Every metric key of docs/protocol.md with its current value."""
         w = self.windows
         viewer_min = w["viewer_s"].total / 60.0
         views = self.total_views
@@ -412,7 +412,7 @@ class RoomState:
         }
 
     def product_rows(self) -> list[dict[str, Any]]:
-        """One entry per product as PROTOCOL.md lists them, in listing order."""
+        """One entry per product as docs/protocol.md lists them, in listing order."""
         now = self.newest_sec if self.newest_sec is not None else 0
         rows = []
         for p in self.products.values():

@@ -1,4 +1,4 @@
-"""The hub: the websocket server of PROTOCOL.md around the engine and the recorder.
+"""The hub: the websocket server of docs/protocol.md around the engine and the recorder.
 
 Adapters feed ``/ingest``; consoles read ``/watch`` and ``/control``. Every
 frame taken is recorded before it is acknowledged; on start the hub folds

@@ -1,6 +1,6 @@
 """Textual messages carrying what the hub client receives into the app.
 
-Each wraps one decoded wire map (see PROTOCOL.md) so handlers read the same
+Each wraps one decoded wire map (see docs/protocol.md) so handlers read the same
 keys the hub sends; only connection state is livemon's own shape.
 """
 

@@ -1,7 +1,7 @@
 """How many viewers are online: the simulated room's viewer curve.
 
-Calibrated on the four real streams in ``shared/data/youtube_viewers``
-(``concurrentViewers`` polled every 3–5 s):
+Calibrated on four real YouTube streams' viewer counts (``concurrentViewers``
+polled every 3–5 s; the figures below are what we measured on them):
 
 - wander: between polls a minute apart, the robust s.d. of the log change
   of the three large streams (8k–16k viewers) is 0.5%, 0.6% and 1.7% per

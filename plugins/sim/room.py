@@ -1,6 +1,6 @@
 """The simulated live-shopping room: a pure, seeded model, one simulated second per step.
 
-``SimRoom.step()`` returns the protocol event maps (PROTOCOL.md, "Events") of
+``SimRoom.step()`` returns the protocol event maps (docs/protocol.md, "Events") of
 the next second, in time order. Every random draw comes from one
 ``numpy.random.Generator(PCG64(seed))`` in a fixed order, so the same options
 and the same commands at the same simulated seconds give identical events.

@@ -32,7 +32,7 @@ SCENARIOS: dict[str, tuple[tuple[str, float], ...]] = {
     ),
 }
 
-# The alert kind (PROTOCOL.md) each injected incident should raise.
+# The alert kind (docs/protocol.md) each injected incident should raise.
 ALERT_KIND = {
     "conversion_drop": "conversion_drop",
     "viewer_drop": "viewer_drop",

@@ -10,7 +10,7 @@ from livemon.events import EventError, from_dict
 
 ADAPTERS = sorted(discover().items())
 RUNNABLE = [(n, c) for n, c in ADAPTERS if c.quick_options is not None]
-# Arguments that fit each platform action (PROTOCOL.md) but name nothing that exists.
+# Arguments that fit each platform action (docs/protocol.md) but name nothing that exists.
 UNKNOWN_TARGET = {
     "feature": {"sku": "no-such-sku"},
     "restock": {"sku": "no-such-sku", "add": 5},
@@ -48,7 +48,7 @@ async def test_feed_speaks_the_protocol(name: str, cls: type[Adapter]) -> None:
             except EventError as exc:  # pragma: no cover - the message is the point
                 pytest.fail(f"{name} emitted an invalid event {raw}: {exc}")
             assert event.room == "conf-room"
-            assert event.ts >= newest - 5.0, "later than PROTOCOL.md's 5 s of lateness"
+            assert event.ts >= newest - 5.0, "later than docs/protocol.md's 5 s of lateness"
             newest = max(newest, event.ts)
             count += 1
     assert count > 0

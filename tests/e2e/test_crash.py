@@ -1,7 +1,7 @@
 """Crash safety: kill -9 the hub mid-stream; nothing acknowledged is lost, nothing counts twice.
 
 The hub runs as a real subprocess (``livemon serve``); the adapter is a raw
-msgpack client that speaks PROTOCOL.md.
+msgpack client that speaks docs/protocol.md.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""A real hub on loopback, and raw clients that know only PROTOCOL.md, websockets and msgpack.
+"""A real hub on loopback, and raw clients that know only docs/protocol.md, websockets and msgpack.
 
 The clients import nothing from livemon: they show that an adapter or a
-console written from PROTOCOL.md alone, with any MessagePack library,
+console written from docs/protocol.md alone, with any MessagePack library,
 interoperates with the hub.
 """
 

@@ -1,4 +1,4 @@
-"""Bad input, as PROTOCOL.md answers it, and nothing valid around it lost (DESIGN "Reliability").
+"""Bad input, as docs/protocol.md answers it, and nothing valid around it lost.
 
 A bad frame closes only its own connection with the right code; a bad event
 is rejected alone, with its seq and the field named, and the rest of its
@@ -161,7 +161,7 @@ async def test_first_message_not_hello_closes_1002(raw):
 
 async def test_no_hello_in_time_closes_1002(raw, monkeypatch):
     """A client that sends nothing is closed with 1002 once the hello time is up."""
-    monkeypatch.setattr(hub_module, "HELLO_TIMEOUT_S", 0.3)  # PROTOCOL: 10 s; shortened here
+    monkeypatch.setattr(hub_module, "HELLO_TIMEOUT_S", 0.3)  # protocol: 10 s; shortened here
     feeder = await raw.adapter("feeder", (R,))
     silent = await raw.connect("/watch")
     assert await silent.closed_code() == 1002
@@ -301,6 +301,6 @@ async def test_order_for_unknown_sku_is_counted_not_rejected(raw):
     rows = {r["sku"]: r for r in snap["products"]}
     ghost = rows["ghost"]
     assert (ghost["sold"], ghost["gmv_cents"], ghost["stock"]) == (3, 750, None)
-    # "flagged": PROTOCOL.md names no field for it; the hub sends listed=false.
+    # "flagged": docs/protocol.md names no field for it; the hub sends listed=false.
     assert ghost.get("listed") is False and rows["A"].get("listed") is True
     assert rows["A"]["stock"] == 3

@@ -1,6 +1,6 @@
 """Commands from /control through the hub to a remote adapter on /ingest, and back.
 
-The adapter here is a raw msgpack client written from PROTOCOL.md: it says
+The adapter here is a raw msgpack client written from docs/protocol.md: it says
 ``rooms: ["r1"]`` in its hello, answers every ``command`` with a ``result``,
 and keeps what it was asked, so each test can say what reached it.
 """

@@ -1,6 +1,6 @@
-"""The hub against raw clients written from PROTOCOL.md: handshake, ingest, acks, snapshots.
+"""The hub against raw clients written from docs/protocol.md: handshake, ingest, acks, snapshots.
 
-Expected numbers are computed here from the events sent, by DESIGN.md's
+Expected numbers are computed here from the events sent, by docs/metrics.md's
 "Metric definitions", with :func:`expected` (a plain re-count, not the engine).
 """
 
@@ -80,7 +80,7 @@ def kept(batches: list[tuple[int, list[dict[str, Any]]]], rejected: set[int]) ->
 
 
 def expected(events: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """Every metric and product field by DESIGN.md, re-counted from ``events`` in order."""
+    """Every metric and product field by docs/metrics.md, re-counted from ``events`` in order."""
     newest = max(e["ts"] for e in events)
 
     def in_1m(ts: float) -> bool:
@@ -132,7 +132,7 @@ def expected(events: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, di
         viewer_s += online * max(0.0, min(end, newest) - max(ts, lo))
     viewer_min = viewer_s / 60
     total_views = total_reported if total_reported is not None else enters
-    buyers = len({o["buyer"] for o in book.values()})  # PROTOCOL: a refund leaves buyers alone
+    buyers = len({o["buyer"] for o in book.values()})  # protocol: refunds leave buyers
     metrics = {
         "online": levels[-1][1] if levels else 0,
         "online_peak": max((o for _, o in levels), default=0),
@@ -184,14 +184,14 @@ def check_metric(key: str, got: Any, want: Any) -> None:
 
 
 def check_product(row: dict[str, Any], want: dict[str, Any]) -> None:
-    """Every PROTOCOL.md field of one ``products`` entry against the re-count."""
+    """Every docs/protocol.md field of one ``products`` entry against the re-count."""
     sku = want["sku"]
     assert set(PRODUCT_KEYS) <= set(row), f"{sku}: missing {set(PRODUCT_KEYS) - set(row)}"
     for key in ("sku", "stock", "sold", "gmv_cents"):
         assert row[key] == want[key], f"{sku}.{key}: {row[key]!r} != {want[key]!r}"
     if want["listed"]:
         assert (row["name"], row["price_cents"]) == (want["name"], want["price_cents"])
-    else:  # PROTOCOL.md does not say what name and price an unlisted sku shows
+    else:  # docs/protocol.md does not say what name and price an unlisted sku shows
         assert isinstance(row["name"], str) and isinstance(row["price_cents"], int)
     assert row["rate_1m"] == pytest.approx(want["rate_1m"]), f"{sku}.rate_1m"
     if want["eta_s"] is None:
@@ -209,7 +209,7 @@ async def run_scenario(raw) -> dict[str, Any]:
 
     watcher = await raw.console("/watch")
     assert watcher.seen[0]["session"] == welcome["session"]
-    assert "acked_seq" not in watcher.seen[0]  # PROTOCOL: acked_seq only on /ingest
+    assert "acked_seq" not in watcher.seen[0]  # docs/protocol.md: acked_seq only on /ingest
 
     await shop.events(1, BATCH_A)
     await shop.events(20, BATCH_B)
@@ -248,7 +248,7 @@ def test_reference_count_matches_a_hand_count():
 
 
 async def test_every_metric_and_product_field_by_design(raw):
-    """After a resend, a reconnect, a duplicate order and rejects, every number is DESIGN's."""
+    """After a resend, a reconnect, a duplicate order and rejects, every number is as defined."""
     seen = await run_scenario(raw)
     snap = seen["snapshot"]
     metrics, rows = scenario_expectation()
@@ -270,7 +270,7 @@ async def test_order_for_unknown_sku_is_flagged(raw):
     """The order for an unlisted sku shows as a product that is marked as not listed."""
     snap = (await run_scenario(raw))["snapshot"]
     row = next(r for r in snap["products"] if r["sku"] == "ZZZ")
-    # PROTOCOL.md says "counted and flagged" but names no flag; the hub sends listed=false.
+    # docs/protocol.md says "counted and flagged" but names no flag; the hub sends listed=false.
     assert row.get("listed") is False
     assert all(r.get("listed") is True for r in snap["products"] if r["sku"] != "ZZZ")
 
@@ -304,7 +304,7 @@ async def test_consoles_get_tagged_comments_and_the_same_snapshot(raw):
     assert price and link and size
     assert len({tuple(price), tuple(link), tuple(size)}) == 3  # three different questions
     assert by_text["how much is the price"]["tags"] == price
-    # The names are the hub's (PROTOCOL.md leaves the tag vocabulary open).
+    # The names are the hub's (docs/protocol.md leaves the tag vocabulary open).
     assert (price, link, size) == (["price"], ["link"], ["size"])
 
 

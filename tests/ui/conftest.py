@@ -1,4 +1,4 @@
-"""A protocol-faithful stand-in for the hub's console side (PROTOCOL.md v1).
+"""A protocol-faithful stand-in for the hub's console side (docs/protocol.md v1).
 
 Real websockets on 127.0.0.1, an OS-chosen port: answers `hello` with
 `welcome` or closes 1008 on a wrong token or a watch token on /control,

@@ -21,7 +21,7 @@ COUPON = {"action": "coupon", "args": {"discount_cents": 500, "count": 100}}
 
 
 def alert(alert_id: str = "a1", **changes: Any) -> dict[str, Any]:
-    """A wire alert message (PROTOCOL.md): an open warn stock_low of B2 unless changed."""
+    """A wire alert message (docs/protocol.md): an open warn stock_low of B2 unless changed."""
     message = {
         "op": "alert",
         "id": alert_id,
