@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from ssl import SSLContext
+from ssl import SSLCertVerificationError, SSLContext
 from typing import Any, Literal
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from livemon import wire
 
@@ -111,6 +111,12 @@ async def run_sessions(
             raise ValueError(why) from None
         except wire.ProtocolError as exc:
             why = f"hub sent a bad frame ({exc.reason})"
+        except SSLCertVerificationError as exc:
+            why = (f"the hub's TLS certificate is not trusted ({exc.verify_message}): pass --ca "
+                   "FILE with the CA that signed it")  # fmt: skip
+        except InvalidStatus as exc:  # refused before the hello (origin, failed hellos)
+            body = (exc.response.body or b"").decode("utf-8", "replace").strip()
+            why = f"hub answered HTTP {exc.response.status_code}" + (f": {body}" if body else "")
         except (OSError, InvalidHandshake, TimeoutError) as exc:
             why = f"{type(exc).__name__}: {exc}".rstrip(": ") + " (is the hub running?)"
         state("lost", f"{why}; retrying in {delay:.1f}s")

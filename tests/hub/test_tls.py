@@ -137,3 +137,16 @@ def test_serve_tls_options_and_adapter_ca_option_work_end_to_end(tmp_path, cert)
     finally:
         hub.terminate()
         hub.wait(10)
+
+
+async def test_a_console_without_the_ca_says_to_pass_one(tls_hub):
+    """A console that does not trust the hub's certificate says so and how to fix it (--ca)."""
+    app = create_app(tls_hub.url(), TOKENS["control"], ssl=tls.client_context(tls_hub.url()))
+    async with app.run_test(size=(160, 50)) as pilot:
+        for _ in range(int(WAIT_S / 0.02)):
+            if app.client.state.status == "lost":
+                break
+            await pilot.pause(0.02)
+        assert app.client.state.status == "lost"
+        assert "certificate is not trusted" in app.client.state.detail
+        assert "--ca" in app.client.state.detail
