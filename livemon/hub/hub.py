@@ -250,11 +250,12 @@ class Hub:
         for outbox in list(self.outboxes):
             await outbox.stop()
         self._drain_alerts()
-        for room, state in self.engine.rooms.items():  # the last, partial minute: final numbers
-            if state.newest_sec is not None:
-                self.minute_rows.append((room, state.newest_sec // 60, state.metrics()))
         try:
             self._write_catalog()
+            self.catalog.set_finals(self.session, {
+                room: state.metrics() for room, state in self.engine.rooms.items()
+                if state.newest_sec is not None
+            })  # fmt: skip
             self.recorder.close(end=end_session)
         except WRITE_ERRORS as exc:
             # Never acknowledged, so the adapters still hold it; the session stays

@@ -61,6 +61,10 @@ class Catalog:
                  "detail": str, "evidence": str, "suggest": str},
             )  # fmt: skip
             db["alerts"].create_index(["session", "room", "id"])
+        if "finals" not in db.table_names():  # the numbers a session ended on
+            db["finals"].create(
+                {"session": str, "room": str, "metrics": str}, pk=("session", "room")
+            )
         if "minutes" not in db.table_names():
             db["minutes"].create(
                 {"session": str, "room": str, "minute": int, "metrics": str},
@@ -165,6 +169,14 @@ class Catalog:
             self.db["minutes"].insert_all(
                 [{**r, "metrics": json.dumps(r["metrics"])} for r in rows], replace=True
             )
+
+    def set_finals(self, session: str, metrics_by_room: dict[str, dict[str, Any]]) -> None:
+        """The final metrics of each room of a session (written when the hub stops)."""
+        if metrics_by_room:
+            self.db["finals"].insert_all(
+                [{"session": session, "room": room, "metrics": json.dumps(metrics)}
+                 for room, metrics in metrics_by_room.items()], replace=True,
+            )  # fmt: skip
 
     def close(self) -> None:
         """Close the database."""

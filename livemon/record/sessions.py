@@ -48,6 +48,8 @@ def parse_size(text: str) -> int:
 def listing(catalog: Catalog) -> list[dict[str, Any]]:
     """Every recording, newest first, with its review figures."""
     db = catalog.db
+    if "finals" not in db.table_names():
+        db["finals"].create({"session": str, "room": str, "metrics": str}, pk=("session", "room"))
     rows = []
     for r in catalog.sessions():
         key = [r["session"], r["room"]]
@@ -66,7 +68,10 @@ def listing(catalog: Catalog) -> list[dict[str, Any]]:
             ),
             None,
         )
-        metrics = json.loads(last_minute["metrics"]) if last_minute else {}
+        final = next(db.query("select metrics from finals where session = ? and room = ?", key),
+                     None)  # fmt: skip
+        row = final or last_minute  # a session that did not stop cleanly: its last minute
+        metrics = json.loads(row["metrics"]) if row else {}
         alerts = next(
             db.query(
                 "select count(distinct id) as n from alerts where session = ? and room = ?", key

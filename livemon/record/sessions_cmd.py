@@ -23,7 +23,7 @@ def _line(r: dict) -> str:
 
     start = time.strftime("%Y-%m-%d %H:%M", time.gmtime(r["start"])) if r["start"] else "—"
     length = duration(r["duration_s"]) if r["duration_s"] is not None else "—"
-    state = "open" if r["open"] else ""
+    state = "open" if r["open"] else "ended"
     gmv, peak = value("gmv_cents", r["gmv_cents"]), value("online_peak", r["online_peak"])
     return (
         f"{r['session']:16s} {r['room']:12s} {start:16s} {length:>8s} {gmv:>12s} "
@@ -33,7 +33,7 @@ def _line(r: dict) -> str:
 
 HEADER = (
     f"{'session':16s} {'room':12s} {'start (UTC)':16s} {'duration':>8s} {'GMV':>12s} "
-    f"{'peak':>8s} {'alerts':>6s} {'size':>10s}"
+    f"{'peak':>8s} {'alerts':>6s} {'size':>10s} state"
 )
 
 
