@@ -52,6 +52,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--watch", action="store_true", help="read-only (side screen)")
     p.add_argument("--ca", help="PEM CA file that signed a wss:// hub's certificate")
 
+    p = sub.add_parser("stage", help="the streamer's side screen alone (watch-only), "
+                       "in this terminal or with --web in a browser")
+    p.add_argument("--url", default=f"ws://127.0.0.1:{wire.DEFAULT_PORT}")
+    p.add_argument("--token", default=None,
+                   help="a watch token (default: LIVEMON_WATCH_TOKEN)")
+    p.add_argument("--room", default=None, help="the room to show (default: the first)")
+    p.add_argument("--web", type=int, default=None, metavar="PORT",
+                   help="serve the stage screen to browsers on PORT (textual-serve)")
+    p.add_argument("--host", default=None,
+                   help="with --web: address to bind (default 127.0.0.1; another address "
+                        "needs a watch token, never a control token)")
+
     p = sub.add_parser("adapter", help="run one adapter as its own process, feeding a hub")
     p.add_argument("name")
     p.add_argument("--hub", default=f"ws://127.0.0.1:{wire.DEFAULT_PORT}")
@@ -107,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {
             "run": cmd_run, "serve": cmd_serve, "console": cmd_console, "adapter": cmd_adapter,
+            "stage": cmd_stage,
             "adapters": cmd_adapters, "sessions": cmd_sessions, "metrics": cmd_metrics,
             "bench": cmd_bench, "replay": cmd_replay, "report": cmd_report,
         }[args.command](args)  # fmt: skip
@@ -252,6 +265,24 @@ def cmd_console(args: argparse.Namespace) -> int:
     ssl = client_context(args.url, args.ca)
     create_app(args.url, args.token, role="watch" if args.watch else "control", ssl=ssl).run()
     return 0
+
+
+def cmd_stage(args: argparse.Namespace) -> int:
+    """The stage screen alone, in this terminal or served to browsers (--web)."""
+    import os
+
+    token = args.token or os.environ.get("LIVEMON_WATCH_TOKEN")
+    if not token:
+        raise ValueError("no watch token: pass --token or set LIVEMON_WATCH_TOKEN "
+                         "(livemon serve prints it)")  # fmt: skip
+    if args.web is None:
+        from livemon.ui.stage_app import StageApp
+
+        StageApp(args.url, token, args.room).run()
+        return 0
+    from livemon.ui.stage_web import serve_stage
+
+    return serve_stage(args.url, token, args.room, args.web, args.host)
 
 
 def cmd_adapter(args: argparse.Namespace) -> int:

@@ -79,7 +79,7 @@ class DashboardScreen(Screen[None]):
                 yield AlertPanel(id="alerts")
             yield CommentStream(id="comments")
             with Vertical(id="side"):
-                yield TargetBars(id="targets")
+                yield TargetBars(id="targets", hint=" (p: plan)")
         yield StatusBar(id="status")
         yield KeyBar(id="keys")
 

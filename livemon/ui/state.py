@@ -7,7 +7,9 @@ alerts with their latest state (resolved ones are not in snapshots).
 
 from __future__ import annotations
 
+import math
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +48,43 @@ class Series:
 
     def __len__(self) -> int:
         return len(self._values)
+
+
+QUESTION_WINDOW_S = 300  # "hottest" questions: the most asked in the last five minutes
+
+
+def hot_questions(
+    comments: Iterable[dict[str, Any]],
+    question_tags: frozenset[str],
+    now: float | None,
+    top: int = 2,
+    window_s: float = QUESTION_WINDOW_S,
+) -> list[tuple[str, int, str]]:
+    """The `top` question tags most asked in the last `window_s` before `now`, as
+    `(tag, comments, newest text)`, most asked first (ties: most recent first).
+
+    >>> items = [{"ts": 100, "text": "多少钱", "tags": ["price"]},
+    ...          {"ts": 101, "text": "link?", "tags": ["link"]},
+    ...          {"ts": 102, "text": "how much", "tags": ["price"]},
+    ...          {"ts": 103, "text": "hi", "tags": []}]
+    >>> hot_questions(items, frozenset({"price", "link"}), 110)
+    [('price', 2, 'how much'), ('link', 1, 'link?')]
+    >>> hot_questions(items, frozenset({"price"}), 1000)
+    []
+    """
+    counts: dict[str, list[Any]] = {}
+    for item in comments:
+        ts = item.get("ts")
+        if now is not None and ts is not None and ts < now - window_s:
+            continue
+        for tag in item.get("tags") or ():
+            if tag in question_tags:
+                entry = counts.setdefault(tag, [0, "", -math.inf])
+                entry[0] += 1
+                if ts is None or ts >= entry[2]:
+                    entry[1], entry[2] = str(item.get("text") or ""), ts or entry[2]
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1][0], -kv[1][2]))
+    return [(tag, n, text) for tag, (n, text, _) in ranked[:top]]
 
 
 @dataclass
@@ -199,6 +238,7 @@ class ConsoleState:
 
     rooms: dict[str, RoomView] = field(default_factory=dict)
     current: str | None = None
+    preferred: str | None = None  # the room to show first (livemon stage --room)
 
     def room(self, name: str) -> RoomView:
         """The view of room `name`, created on first sight."""
@@ -207,10 +247,11 @@ class ConsoleState:
         return self.rooms[name]
 
     def on_snapshot(self, snapshot: dict[str, Any]) -> RoomView:
-        """Store a snapshot; the first room to send one becomes the current room."""
+        """Store a snapshot; the first room to send one (or the preferred room, if one is
+        set) becomes the current room."""
         view = self.room(str(snapshot.get("room")))
         view.apply_snapshot(snapshot)
-        if self.current is None:
+        if self.current is None and self.preferred in (None, view.room):
             self.current = view.room
         return view
 

@@ -136,9 +136,12 @@ class TargetBars(Static):
     }
     """
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self, *, hint: str = "", id: str | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(id=id, classes=classes)
         self.border_title = "targets 目标"
+        self.hint = hint
         self._targets: list[dict[str, Any]] = []
 
     def show(self, targets: list[dict[str, Any]]) -> None:
@@ -152,7 +155,7 @@ class TargetBars(Static):
 
     def _redraw(self) -> None:
         if not self._targets:
-            self.update(Text("no targets set (p: plan)", style="dim"))
+            self.update(Text(f"no targets set{self.hint}", style="dim"))
             return
         width = max(10, self.content_size.width or 40)
         text = Text()

@@ -1,0 +1,38 @@
+"""`StageApp`: the stage screen alone, a watch-only client of a hub (`livemon stage`).
+
+It is the console app with a watch token and the stage screen as its only
+screen: no command keys, no dashboard, nothing that controls the room.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+from livemon.ui.app import LivemonApp
+from livemon.ui.stage import StageScreen
+
+
+class StageApp(LivemonApp):
+    """The standalone stage screen for room `room` (default: the first room to report)."""
+
+    TITLE = "livemon stage"
+    BINDINGS = [
+        Binding("q", "quit", "quit"),
+        Binding("ctrl+c", "quit", "quit", show=False, priority=True),
+    ]
+
+    def __init__(self, url: str, token: str, room: str | None = None, *, connect: bool = True):
+        super().__init__(url, token, role="watch", name="stage", connect=connect)
+        self.stage = StageScreen(standalone=True)
+        self.state.preferred = room
+
+    def get_default_screen(self) -> StageScreen:  # type: ignore[override]
+        return self.stage
+
+    def on_mount(self) -> None:
+        if self.connect:
+            self.run_worker(self._pump(), name="hub", group="hub", exclusive=True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Only quitting: the stage has no help, command or screen keys."""
+        return action == "quit"

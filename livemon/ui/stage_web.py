@@ -1,0 +1,101 @@
+"""`livemon stage --web PORT`: the stage screen served to browsers through textual-serve.
+
+Each browser gets its own `livemon stage` process (textual-serve runs the
+command per page). The watch token reaches those processes through the
+environment, never the command line or the page. The server binds
+127.0.0.1 unless `--host` says otherwise, and then only with a token the hub
+takes as a watch token: a control token is refused before anything listens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import shlex
+import sys
+
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from livemon import wire
+from livemon.ui.client import hub_url
+
+PROBE_TIMEOUT_S = 10.0
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address that only this machine can reach.
+
+    >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("::1")
+    (True, True, True)
+    >>> is_loopback("0.0.0.0"), is_loopback("192.168.1.20")
+    (False, False)
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+async def opens(url: str, token: str) -> bool:
+    """True when the hub at `url` (a full endpoint URL) takes `token` there; False on 1008."""
+    hello = {"op": "hello", "v": wire.VERSION, "token": token, "name": "stage-probe"}
+    try:
+        async with connect(url, max_size=wire.MAX_FRAME) as ws:
+            await ws.send(wire.encode(hello))
+            reply = wire.decode(await asyncio.wait_for(ws.recv(), PROBE_TIMEOUT_S))
+            return reply["op"] == "welcome"
+    except ConnectionClosed as exc:
+        if exc.rcvd is not None and exc.rcvd.code == wire.CLOSE_POLICY:
+            return False
+        raise
+
+
+async def check_watch_token(url: str, token: str) -> None:
+    """Raise ValueError unless the hub takes `token` on /watch and refuses it on /control."""
+    try:
+        if await opens(hub_url(url, "/control"), token):
+            raise ValueError(
+                "that is a control token: serving the stage to the network needs "
+                "a watch token (LIVEMON_WATCH_TOKEN), which cannot send commands"
+            )
+        if not await opens(hub_url(url, "/watch"), token):
+            raise ValueError(
+                "the hub refused the token on /watch: check LIVEMON_WATCH_TOKEN / --token"
+            )
+    except (OSError, TimeoutError) as exc:
+        raise ValueError(
+            f"cannot reach the hub at {url} to check the token ({exc}): is it running?"
+        ) from None
+
+
+def stage_command(url: str, room: str | None) -> str:
+    """The command textual-serve runs for each browser: this livemon, stage, no token.
+
+    >>> stage_command("ws://127.0.0.1:8765", "room-2").endswith(
+    ...     "-m livemon.cli stage --url ws://127.0.0.1:8765 --room room-2")
+    True
+    """
+    argv = [sys.executable, "-m", "livemon.cli", "stage", "--url", url]
+    if room:
+        argv += ["--room", room]
+    return shlex.join(argv)
+
+
+def serve_stage(url: str, token: str, room: str | None, port: int, host: str | None) -> int:
+    """Serve the stage screen on `host:port` (default 127.0.0.1) until interrupted."""
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        raise ValueError("--web needs textual-serve: pip install 'livemon[web]'") from None
+    bind = host or "127.0.0.1"
+    if not is_loopback(bind):
+        asyncio.run(check_watch_token(url, token))
+    os.environ["LIVEMON_WATCH_TOKEN"] = token  # inherited by each page's process
+    title = f"livemon stage{' · ' + room if room else ''}"
+    print(f"livemon stage on http://{bind}:{port}  (hub {url})", file=sys.stderr, flush=True)
+    Server(stage_command(url, room), host=bind, port=port, title=title).serve()
+    return 0
