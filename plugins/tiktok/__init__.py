@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from livemon.adapters.base import Adapter, Option
+from livemon.adapters.feed import FeedRefused
 
 __all__ = ["TikTokAdapter"]
 log = logging.getLogger("livemon.adapter.tiktok")
@@ -67,6 +68,7 @@ class TikTokAdapter(Adapter):
             raise ValueError(f"the tiktok adapter needs the TikTokLive package: {INSTALL}")
         self._seen: OrderedDict[int, None] = OrderedDict()
         self.reconnects = 0
+        self._lost = ""  # why the last connection ended
 
     def _client(self) -> Any:
         s = self.settings
@@ -123,6 +125,11 @@ class TikTokAdapter(Adapter):
                 await asyncio.sleep(s["offline_retry_s"])
                 continue
             except Exception as exc:  # TikTokLive raises many kinds: sign server, blocks, network
+                await self._stop(client)
+                refused = refusal(exc, who)
+                if refused is not None:
+                    self.set_feed_state("down", refused)
+                    raise FeedRefused(refused) from None
                 detail = f"{type(exc).__name__}: {exc}"[:160]
                 wait = delay * random.uniform(0.5, 1.0)
                 self.set_feed_state("down", f"{detail}; retry in {wait:.0f} s")
@@ -147,7 +154,7 @@ class TikTokAdapter(Adapter):
             if not ended:
                 self.reconnects += 1
                 wait = delay * random.uniform(0.5, 1.0)
-                self.set_feed_state("down", f"disconnected; reconnecting in {wait:.1f} s")
+                self.set_feed_state("down", f"{self._lost}; reconnecting in {wait:.1f} s")
                 await asyncio.sleep(wait)
                 delay = min(delay * 2, s["max_retry_s"])
         self.set_feed_state("ended", "the LIVE ended")
@@ -159,11 +166,13 @@ class TikTokAdapter(Adapter):
             try:
                 kind, event = await asyncio.wait_for(inbox.get(), silence_s)
             except TimeoutError:
-                log.warning("tiktok: no message for %.0f s; reconnecting", silence_s)
+                self._lost = f"no message for {silence_s:g} s"
+                log.warning("tiktok: %s; reconnecting", self._lost)
                 return
             batch: list[dict[str, Any]] = []
             while True:
                 if kind == "closed":
+                    self._lost = "TikTok closed the connection"
                     if batch:
                         yield batch
                     return
@@ -196,3 +205,30 @@ class TikTokAdapter(Adapter):
 def _enqueue(inbox: asyncio.Queue, tag: str) -> Callable[[Any], None]:
     """A TikTokLive listener that puts ``(tag, event)`` on ``inbox``."""
     return lambda event: inbox.put_nowait((tag, event))
+
+
+def refusal(exc: BaseException, who: str) -> str | None:
+    """Why retrying cannot help after ``exc`` from TikTokLive, naming the option; None if it can."""
+    from TikTokLive.client.errors import (
+        AgeRestrictedError,
+        SignAPIError,
+        UserNotFoundError,
+        WebcastBlockedError,
+    )
+
+    if isinstance(exc, UserNotFoundError):
+        return f"tiktok: TikTok has no user {who}: check unique_id="
+    if isinstance(exc, AgeRestrictedError):
+        return (f"tiktok: {who}'s LIVE is age-restricted and needs a logged-in session, "
+                "which this adapter does not set up")  # fmt: skip
+    if isinstance(exc, WebcastBlockedError):
+        return ("tiktok: TikTok blocked this device or address (DEVICE_BLOCKED): use another "
+                "sign server (server=) or network")  # fmt: skip
+    if isinstance(exc, SignAPIError):
+        reason = exc.reason.name
+        status = exc.response.status_code if exc.response is not None else None
+        if reason in ("PREMIUM_ENDPOINT", "AUTHENTICATED_WS") or status in (401, 402, 403):
+            return (f"tiktok: the sign server refused ({reason}"
+                    f"{f', HTTP {status}' if status else ''}): check sign_api_key= "
+                    "(or SIGN_API_KEY) and server=")  # fmt: skip
+    return None

@@ -237,6 +237,8 @@ async def test_reconnects_lose_nothing_and_double_nothing() -> None:
                      "connecting", "up", "down", "connecting", "up", "ended"]  # fmt: skip
     assert states[1][1].startswith("RuntimeError: sign server refused: 429; retry in")
     assert states[3][1] == "@shop is not live; looking again in 0.01 s"
+    assert states[6][1].startswith("TikTok closed the connection; reconnecting in")
+    assert states[9][1].startswith("no message for 0.3 s; reconnecting in")
 
 
 async def test_the_tiktok_feed_reaches_the_hub_once_through_its_drops(tmp_path) -> None:
@@ -271,6 +273,28 @@ def test_options_and_a_missing_package_get_clear_errors(monkeypatch) -> None:
         ValueError, match=r"needs the TikTokLive package: pip install -e '\.\[tiktok\]'"
     ):
         TikTokAdapter(room="r", unique_id="x")
+
+
+async def test_a_refusal_ends_the_feed_naming_the_option() -> None:
+    """A sign server refusing the key, or an unknown @name, ends the feed naming the option."""
+    import httpx
+    from TikTokLive.client.errors import SignAPIError, UserNotFoundError
+
+    from livemon.adapters.feed import FeedRefused
+
+    refused = httpx.Response(403, request=httpx.Request("GET", "http://sign.test/"))
+    cases = [
+        (SignAPIError(SignAPIError.ErrorReason.SIGN_NOT_200, "no", response=refused),
+         "the sign server refused (SIGN_NOT_200, HTTP 403): check sign_api_key= "
+         "(or SIGN_API_KEY) and server="),
+        (UserNotFoundError("gone"), "TikTok has no user @shop: check unique_id="),
+    ]  # fmt: skip
+    for error, message in cases:
+        adapter = adapter_on(Platform([([], error)]))
+        with pytest.raises(FeedRefused) as caught:
+            await collect(adapter)
+        assert str(caught.value) == f"tiktok: {message}"
+        assert (adapter.feed_state, adapter.feed_detail) == ("down", f"tiktok: {message}")
 
 
 def test_server_goes_to_tiktoklive_as_its_sign_server() -> None:
