@@ -172,13 +172,17 @@ class SessionConfig(Section):
 
 
 class ConversionDropConfig(Section):
-    """``[detect.conversion_drop]``: Poisson CUSUM on orders per viewer-second."""
+    """``[detect.conversion_drop]``: Poisson CUSUMs on orders per viewer-second."""
 
-    drop: Annotated[float, Meta(gt=0, lt=1, description=(
-        "the drop the CUSUM is tuned for: rate x (1 - drop)"))] = 0.4
-    threshold: Annotated[float, Meta(gt=0, description=(
-        "CUSUM log-likelihood ratio that opens the alert (higher: fewer false alarms, later)"
-    ))] = 7.0
+    drops: Annotated[list[Annotated[float, Meta(gt=0, lt=1)]], Meta(min_length=1, description=(
+        "one Poisson CUSUM per drop size (rate x (1 - drop)); the first to cross alarms"))] = (
+        msgspec.field(default_factory=lambda: [0.35, 0.6]))
+    fa_per_h: Annotated[float, Meta(gt=0, description=(
+        "false alarms per hour each CUSUM's threshold is set for, at any room size (Wald)"
+    ))] = 0.5
+    margin: Annotated[float, Meta(description=(
+        "nats added to those thresholds (the baseline is estimated, and there are two tests)"
+    ))] = 0.75
     crit_drop: Annotated[float, Meta(gt=0, lt=1, description=(
         "estimated drop since onset at which the alert escalates to crit"))] = 0.6
     clear_threshold: Annotated[float, Meta(gt=0, description=(

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from livemon import wire
-from livemon.bench import demo_run, real_curves
+from livemon.bench import demo_run, oracle, real_curves
 from livemon.detect import Monitor
 from livemon.engine import Engine
 
@@ -38,6 +38,8 @@ HORIZON_S = {"conversion_drop": 900, "viewer_drop": 300, "comment_surge": 180,
 KINDS = ("conversion_drop", "viewer_drop", "stock_out", "stock_low", "comment_surge",
          "tech_issue", "oversell")  # fmt: skip
 TUNE_SEED0 = 1000
+# The oracle ratio table: room sizes x conversion drops.
+GRID = [(v, d) for d in (0.3, 0.4, 0.5) for v in (500, 1000, 5000)]
 
 
 def typed_events(job: dict[str, Any]) -> tuple[list, dict[str, Any]]:
@@ -55,7 +57,7 @@ def typed_events(job: dict[str, Any]) -> tuple[list, dict[str, Any]]:
     out: list = []
     for i in range(0, len(raw), 10_000):
         out += wire.decode_batch(wire.encode_batch(1, raw[i : i + 10_000]))[1]
-    return out, room.ground_truth
+    return out, {**room.ground_truth, "expected_orders": room.expected_orders}
 
 
 def detect(events: list, detect_cfg: dict[str, Any]) -> tuple[list, np.ndarray, np.ndarray]:
@@ -113,7 +115,11 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     for label, cfg in job["configs"].items():
         opened, arr, first = detect(events, cfg)
         results[label] = [(k, s, since - start) for k, s, since in opened]
+    oracle_alerts = []
+    if job.get("oracle"):
+        oracle_alerts = oracle_run(job, truth, arr, int(first[0]))
     return {
+        "oracle": oracle_alerts,
         "job": {k: v for k, v in job.items() if k != "configs"},
         "incidents": [(i["kind"], i["sku"], i["ts"] - start) for i in truth["incidents"]],
         "alerts": results,
@@ -121,6 +127,22 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         "events": len(events),
         "hours": job["minutes"] / 60,
     }
+
+
+def oracle_run(job: dict[str, Any], truth: dict[str, Any], arr: np.ndarray,
+               first: int) -> list[tuple[str, None, float]]:  # fmt: skip
+    """The oracle CUSUM's first alarm after the conversion drop, as an alert (time relative)."""
+    drop = job["oracle"]
+    x = arr[0]
+    expected = np.asarray(truth["expected_orders"])
+    start_sec = int(truth["start"])
+    idx = np.arange(len(x)) + first - start_sec
+    mu = np.where((idx >= 0) & (idx < len(expected)), expected[np.clip(idx, 0, len(expected) - 1)],
+                  0.0)  # fmt: skip
+    h = oracle.threshold(mu, drop, seed=job["seed"])
+    at = next(i["ts"] for i in truth["incidents"] if i["kind"] == "conversion_drop")
+    t = oracle.first_alarm(x, mu, drop, h, int(at) - first)
+    return [] if t is None else [("conversion_drop", None, first + t + 1 - truth["start"])]
 
 
 def score(runs: list[dict[str, Any]], label: str, kind: str) -> dict[str, Any]:
@@ -133,8 +155,8 @@ def score(runs: list[dict[str, Any]], label: str, kind: str) -> dict[str, Any]:
     if label == "peer":
         horizon = max(horizon, 1200)
     for run in runs:
-        alerts = [a for a in (run["peer"] if label == "peer" else run["alerts"][label])
-                  if a[0] == kind]  # fmt: skip
+        source = run[label] if label in ("peer", "oracle") else run["alerts"][label]
+        alerts = [a for a in source if a[0] == kind]
         if run["job"]["scenario"] == "steady":
             hours += run["hours"]
             if kind not in ("stock_out", "stock_low"):
@@ -193,12 +215,17 @@ def jobs(seeds: list[int], minutes: float, configs: dict[str, Any], sweep: bool)
     for seed in seeds + [s + 10_000 for s in seeds]:
         yield {**base, "scenario": "steady", "seed": seed}
     for seed in seeds:
-        for scenario in ("conversion_drop", "stockout", "flash_sale", "tech_issue", "mixed"):
+        for scenario in ("stockout", "flash_sale", "tech_issue", "mixed"):
             yield {**base, "scenario": scenario, "seed": seed}
+        yield {**base, "scenario": "conversion_drop", "seed": seed, "oracle": 0.4}
         yield {**base, "scenario": "viewer_drop", "seed": seed, "viewer_drop": (0.4, 30)}
-        yield {**base, "scenario": "conversion_drop", "seed": seed, "drop": 0.5, "tag": "50%"}
         if sweep:
-            for viewers in (500, 200, 100):
+            for viewers, drop in GRID:
+                if (viewers, drop) != (1000, 0.4):
+                    yield {**base, "scenario": "conversion_drop", "seed": seed, "viewers": viewers,
+                           "drop": round(1 - drop, 3), "oracle": drop,
+                           "tag": f"grid{viewers}-{drop:g}"}  # fmt: skip
+            for viewers in (200, 100):
                 yield {**base, "scenario": "conversion_drop", "seed": seed, "viewers": viewers,
                        "tag": f"sweep{viewers}"}  # fmt: skip
 
@@ -247,9 +274,9 @@ def main(argv: list[str]) -> int:
     seeds = list(range(seed0, seed0 + args.seeds))
     configs: dict[str, Any] = {"default": detect_cfg}
     if args.tune:
-        for h in (5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 12.0):
-            conv = {**detect_cfg.get("conversion_drop", {}), "threshold": h}
-            configs[f"h={h:g}"] = {**detect_cfg, "conversion_drop": conv}
+        for m in (-0.5, 0.0, 0.5, 1.0, 1.5, 2.0):
+            conv = {**detect_cfg.get("conversion_drop", {}), "margin": m}
+            configs[f"margin={m:g}"] = {**detect_cfg, "conversion_drop": conv}
     todo = list(jobs(seeds, args.minutes, configs, sweep=not args.no_sweep and not args.tune))
     runs: list[dict[str, Any]] = []
     began = time.perf_counter()
@@ -265,8 +292,8 @@ def main(argv: list[str]) -> int:
     print(f"seeds {seeds[0]}..{seeds[-1]} ({len(seeds)} per scenario), {args.minutes:g}-min "
           f"broadcasts, 1,000 viewers, buy rate 2%/min; steady: {hours:g} h")  # fmt: skip
     if args.tune:
-        print("\nconversion_drop (40 %) threshold sweep, tuning seeds:")
-        print(f"{'threshold':>10} {'recall':>7} {'median s':>9} {'p90 s':>7} {'FA/h steady':>12}")
+        print("\nconversion_drop (40 %) threshold margin sweep, tuning seeds:")
+        print(f"{'margin':>10} {'recall':>7} {'median s':>9} {'p90 s':>7} {'FA/h steady':>12}")
         for label in configs:
             s = score(plain, label, "conversion_drop")
             print(f"{label:>10} {_fmt(s['recall']):>7} {_fmt(s['median'], '.0f'):>9} "
@@ -308,23 +335,32 @@ def main(argv: list[str]) -> int:
     print(f"{'stock_out':15} within 1 s: {_fmt(out['recall'])} (max delay "
           f"{_fmt(out['p90'], '.3f')} s at p90), "
           f"false {1 - (out['precision'] or 0):.0%}")  # fmt: skip
-    print("\nconversion_drop by room size (drop 40 %, buy rate 2 %/min; 50 % at 1,000 for scale):")
-    print(f"{'viewers':>8} {'drop':>5} {'recall':>7} {'med s':>6} {'p90 s':>6} {'peer med':>9} "
-          f"{'ratio':>6}")  # fmt: skip
+    print(
+        "\nconversion_drop against the oracle CUSUM (knows the true baseline and drop; "
+        f"threshold for <= {oracle.FA_PER_H} FA/h per session), buy rate 2 %/min:"
+    )
+    print(f"{'viewers':>8} {'drop':>5} {'n':>3} {'recall':>7} {'med s':>6} {'p90 s':>6} "
+          f"{'oracle rec':>10} {'oracle med':>10} {'ratio':>6}")  # fmt: skip
     conv = [r for r in plain if r["job"]["scenario"] == "conversion_drop"]
-    groups = [("1000", 1000, "40%", conv),
-              ("1000", 1000, "50%", [r for r in runs if r["job"].get("tag") == "50%"])]  # fmt: skip
-    for viewers in (500, 200, 100):
-        groups.append((str(viewers), viewers, "40%",
-                       [r for r in runs if r["job"].get("tag") == f"sweep{viewers}"]))  # fmt: skip
-    for name, _, drop, group in groups:
+    for viewers, drop in GRID:
+        group = conv if (viewers, drop) == (1000, 0.4) else [
+            r for r in runs if r["job"].get("tag") == f"grid{viewers}-{drop:g}"]  # fmt: skip
+        if not group:
+            continue
+        s, o = score(group, "default", "conversion_drop"), score(group, "oracle", "conversion_drop")
+        ratio = s["median"] / o["median"] if s["median"] and o["median"] else None
+        print(f"{viewers:>8} {drop:>5.0%} {s['n']:>3} {_fmt(s['recall']):>7} "
+              f"{_fmt(s['median'], '.0f'):>6} {_fmt(s['p90'], '.0f'):>6} {_fmt(o['recall']):>10} "
+              f"{_fmt(o['median'], '.0f'):>10} {_fmt(ratio):>6}")  # fmt: skip
+    print("\nconversion_drop in small rooms (drop 40 %), beside the 10-vs-10 peer:")
+    print(f"{'viewers':>8} {'recall':>7} {'med s':>6} {'p90 s':>6} {'peer med':>9}")
+    for viewers in (200, 100):
+        group = [r for r in runs if r["job"].get("tag") == f"sweep{viewers}"]
         if not group:
             continue
         s, p = score(group, "default", "conversion_drop"), score(group, "peer", "conversion_drop")
-        ratio = s["median"] / p["median"] if s["median"] and p["median"] else None
-        print(f"{name:>8} {drop:>5} {_fmt(s['recall']):>7} {_fmt(s['median'], '.0f'):>6} "
-              f"{_fmt(s['p90'], '.0f'):>6} {_fmt(p['median'], '.0f'):>9} {_fmt(ratio):>6}"
-              )  # fmt: skip
+        print(f"{viewers:>8} {_fmt(s['recall']):>7} {_fmt(s['median'], '.0f'):>6} "
+              f"{_fmt(s['p90'], '.0f'):>6} {_fmt(p['median'], '.0f'):>9}")  # fmt: skip
     print("\ndetection cost (mixed scenario, best of 5, detectors on minus off):")
     for viewers, minutes in ((1000, args.minutes), (20_000, 20.0)):
         cost, n = cost_per_event(detect_cfg, viewers, minutes)

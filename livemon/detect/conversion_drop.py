@@ -1,4 +1,4 @@
-"""``ConversionDropDetector``: a one-sided Poisson CUSUM on orders per viewer-second."""
+"""``ConversionDropDetector``: Poisson CUSUMs over a few drop sizes on orders per viewer-second."""
 
 from __future__ import annotations
 
@@ -13,25 +13,37 @@ class ConversionDropDetector(Detector):
 
     Each second of event time brings ``orders`` (a Poisson count) and the
     exposure ``viewer_s`` (online viewers x seconds). Under the baseline rate
-    ``b`` the count has mean ``mu = b * viewer_s``; under a drop it has mean
-    ``(1 - drop) * mu``. The log-likelihood ratio of one second is
-    ``orders * ln(1 - drop) + drop * mu``, and the CUSUM
-    ``S = max(0, S + llr)`` alarms when ``S >= threshold``: a quiet second
-    with one order fewer moves ``S`` by ``ln(1 - drop)`` only, and a steady
-    rate pulls it back to 0. The second where ``S`` last left 0 is the onset.
+    ``b`` the count has mean ``mu = b * viewer_s``; under a drop ``d`` it has
+    mean ``(1 - d) * mu``. The log-likelihood ratio of one second is
+    ``orders * ln(1 - d) + d * mu``, and the CUSUM ``S = max(0, S + llr)``
+    alarms when ``S`` crosses its threshold: a quiet second with one order
+    fewer moves ``S`` by ``ln(1 - d)`` only, and a steady rate pulls it back
+    to 0. The size of a real drop is unknown, so one CUSUM runs per size in
+    ``drops`` and the first to cross alarms (a mixture of CUSUMs: close to
+    the best test for whichever size comes). The second where that CUSUM
+    last left 0 is the onset.
+
+    Thresholds come from the false-alarm rate, not a fixed level: by Wald's
+    approximation a CUSUM with threshold ``h`` alarms falsely about every
+    ``e^h / (mu * kappa)`` seconds, ``kappa = -ln(1 - d) - d``, so
+    ``h = ln(3600 / fa_per_h * mu * kappa) + margin`` holds the same rate in
+    a room of 200 viewers and in one of 20,000 (a fixed ``h`` gives a big
+    room several times the false alarms of a small one).
 
     The baseline is an exponentially weighted ratio of orders to viewer-seconds
     (half-life ``half_life_s``) fed with data ``lag_s`` old, so a drop in
     progress does not drag it down before the alarm; it is frozen while
     alarmed. Once alarmed, the reverse CUSUM (a return to the baseline
-    against the dropped rate) must reach ``clear_threshold`` to clear.
+    against the smallest drop) must reach ``clear_threshold`` to clear.
 
     Parameters
     ----------
-    drop
-        The relative fall the test is tuned for (0.4: 40 % fewer orders).
-    threshold
-        CUSUM level (nats) that raises the alarm.
+    drops
+        The relative falls tested (0.4: 40 % fewer orders), one CUSUM each.
+    fa_per_h
+        False alarms per hour each CUSUM's threshold is set for.
+    margin
+        Nats added to every threshold (the baseline is itself estimated).
     crit_drop
         Estimated fall since the onset that makes the alarm ``crit``.
     clear_threshold
@@ -54,41 +66,56 @@ class ConversionDropDetector(Detector):
     ...     if detector.alarm:
     ...         break
     >>> sec, detector.severity, detector.onset
-    (2011, 'warn', 1758.0)
-    >>> {k: round(v, 3) for k, v in detector.evidence.items()}
-    {'baseline_per_1k_min': 25.469, 'recent_per_1k_min': 16.773, 'drop': 0.341, 'llr': 7.048}
+    (1990, 'warn', 1687.0)
+    >>> {k: round(v, 3) for k, v in detector.evidence.items()}  # doctest: +NORMALIZE_WHITESPACE
+    {'baseline_per_1k_min': 25.525, 'recent_per_1k_min': 17.942, 'drop': 0.297, 'orders': 94.0,
+     'expected': 133.726, 'seconds': 304.0, 'llr': 6.31}
     """
 
     def __init__(
         self,
-        drop: float = 0.4,
-        threshold: float = 7.0,
+        drops: tuple[float, ...] = (0.35, 0.6),
+        fa_per_h: float = 0.5,
+        margin: float = 0.75,
         crit_drop: float = 0.6,
         clear_threshold: float = 6.0,
         half_life_s: float = 900.0,
         lag_s: int = 120,
         warmup_orders: float = 60.0,
     ) -> None:
-        if not 0 < drop < 1:
-            raise ValueError(f"drop must be in (0, 1), got {drop!r}")
-        self.drop = drop
-        self.threshold = threshold
+        drops = tuple(float(d) for d in drops)
+        if not drops or not all(0 < d < 1 for d in drops):
+            raise ValueError(f"drops must be shares in (0, 1), got {drops!r}")
+        self.drops = drops
+        self.fa_per_h = fa_per_h
+        self.margin = margin
         self.crit_drop = crit_drop
         self.clear_threshold = clear_threshold
         self.half_life_s = half_life_s
         self.lag_s = lag_s
         self.warmup_orders = warmup_orders
-        self._log_keep = math.log(1 - drop)
+        self._log_keep = [math.log(1 - d) for d in drops]
+        # Wald: a CUSUM with threshold h alarms falsely about every
+        # e^h / (mu * kappa) seconds, kappa = -ln(1 - d) - d its drift per
+        # expected order under no drop; so h = ln(ARL * mu * kappa) + margin
+        # holds ``fa_per_h`` at any room size (mu: orders expected per second).
+        arl_s = 3600.0 / fa_per_h
+        self._h0 = [math.log(arl_s * (-math.log(1 - d) - d)) + margin for d in drops]
         self._decay = 0.5 ** (1 / half_life_s)
         self._lagged: deque[tuple[int, float]] = deque()
         self._orders_w = 0.0  # weighted orders of the baseline
         self._exposure_w = 0.0  # weighted viewer-seconds of the baseline
         self._seen = 0.0  # orders the baseline has learnt from
-        self._score = 0.0
+        k = len(drops)
+        self._scores = [0.0] * k  # one CUSUM per drop size
+        self._starts: list[float | None] = [None] * k
+        self._orders_k = [0] * k  # orders since each CUSUM last left 0
+        self._mu_k = [0.0] * k  # ...and what the baseline expected over that time
+        self._best = 0  # the CUSUM that alarmed (or leads)
         self._clear = 0.0
-        self._since_orders = 0  # orders since the CUSUM last left 0
-        self._since_mu = 0.0  # ...and what the baseline expected over that time
-        self._start: float | None = None
+        self._clear_drop = drops[0]
+        self._since_orders = 0
+        self._since_mu = 0.0
 
     @property
     def baseline(self) -> float | None:
@@ -99,8 +126,8 @@ class ConversionDropDetector(Detector):
 
     @property
     def score(self) -> float:
-        """The CUSUM statistic in nats (0 when the data favour no drop)."""
-        return self._score
+        """The largest CUSUM statistic in nats (0 when the data favour no drop)."""
+        return max(self._scores)
 
     @property
     def evidence(self) -> dict[str, float]:
@@ -111,13 +138,23 @@ class ConversionDropDetector(Detector):
             "baseline_per_1k_min": base * 60_000,
             "recent_per_1k_min": base * ratio * 60_000,
             "drop": 1 - ratio,
-            "llr": self._score,
+            "orders": float(self._since_orders),
+            "expected": mu,
+            "seconds": float(self._seconds),
+            "llr": self.score if not self._alarm else self._alarm_llr,
         }
 
+    _seconds = 0
+    _alarm_llr = 0.0
+
     def skip(self) -> None:
-        """Forget the running test (not the baseline): a known cause explains the fall."""
-        self._score = 0.0
-        self._since_orders, self._since_mu, self._start = 0, 0.0, None
+        """Forget the running tests (not the baseline): a known cause explains the fall."""
+        k = len(self.drops)
+        self._scores = [0.0] * k
+        self._starts = [None] * k
+        self._orders_k = [0] * k
+        self._mu_k = [0.0] * k
+        self._since_orders, self._since_mu, self._seconds = 0, 0.0, 0
 
     def update(self, sec: int, orders: int, viewer_s: float) -> None:
         """Take one closed second: its ``orders`` and ``viewer_s`` exposure."""
@@ -133,10 +170,13 @@ class ConversionDropDetector(Detector):
         if base is None or viewer_s <= 0:
             return
         mu = base * viewer_s
-        llr = orders * self._log_keep + self.drop * mu
         if self._alarm:
             self._since_orders += orders
             self._since_mu += mu
+            self._seconds += 1
+            # Back to the baseline against the smallest drop tested.
+            d = self._clear_drop
+            llr = orders * math.log(1 - d) + d * mu
             self._clear = max(0.0, self._clear - llr)
             if self._clear >= self.clear_threshold:
                 self._alarm = False
@@ -146,16 +186,32 @@ class ConversionDropDetector(Detector):
             elif self.evidence["drop"] >= self.crit_drop:
                 self._severity = "crit"
             return
-        score = self._score + llr
-        if score <= 0:
-            self.skip()
+        scores, starts = self._scores, self._starts
+        best, top, over = -1, 0.0, False
+        log_mu = math.log(mu) if mu > 0 else -30.0
+        for k, log_keep in enumerate(self._log_keep):
+            score = scores[k] + orders * log_keep + self.drops[k] * mu
+            if score <= 0:
+                scores[k], starts[k] = 0.0, None
+                self._orders_k[k], self._mu_k[k] = 0, 0.0
+                continue
+            if starts[k] is None:
+                starts[k] = float(sec)
+            scores[k] = score
+            self._orders_k[k] += orders
+            self._mu_k[k] += mu
+            if score >= self._h0[k] + log_mu and not over:
+                best, top, over = k, score, True
+            elif score > top and not over:
+                best, top = k, score
+        if best < 0:
+            self._since_orders, self._since_mu, self._seconds = 0, 0.0, 0
             return
-        if self._start is None:
-            self._start = float(sec)
-        self._score = score
-        self._since_orders += orders
-        self._since_mu += mu
-        if score >= self.threshold:
+        self._best = best
+        self._since_orders, self._since_mu = self._orders_k[best], self._mu_k[best]
+        self._seconds = sec - int(starts[best]) + 1  # type: ignore[arg-type]
+        if over:
             self._alarm = True
-            self._onset = self._start
+            self._alarm_llr = top
+            self._onset = starts[best]
             self._severity = "crit" if self.evidence["drop"] >= self.crit_drop else "warn"

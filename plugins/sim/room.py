@@ -103,6 +103,9 @@ class SimRoom:
         self._surge_until = -1
         self._tech_until = -1
         self._events: list[tuple[int, dict[str, Any]]] = []
+        # Truth for an oracle detector: the orders each second was expected to
+        # bring had no conversion drop been injected (a Poisson mean).
+        self.expected_orders: list[float] = []
 
     # -- public -------------------------------------------------------------
 
@@ -260,8 +263,9 @@ class SimRoom:
     def _sales(self) -> None:
         rng, shop = self._rng, self.shop
         t0 = self._ts(0)
-        per_viewer = self.buy_rate / 60 * self._conversion
+        per_viewer = self.buy_rate / 60
         reported: list[str] = []
+        expected = 0.0
         for sku, item in shop.products.items():
             share = 1.0 if sku == shop.featured else NON_FEATURED_SHARE
             uplift = shop.uplift(sku, t0)
@@ -269,6 +273,8 @@ class SimRoom:
             if clicks:
                 self._emit(self._ms(), "click", sku=sku, n=clicks)
             rate = self.online * per_viewer * share * uplift if item.stock > 0 else 0.0
+            expected += rate
+            rate *= self._conversion
             self._unit_rate[sku] = rate * MEAN_QTY
             count = self._poisson(rate)
             if not count:
@@ -295,6 +301,7 @@ class SimRoom:
                 self._check_stock(sku, ts)
                 if item.stock == 0:
                     reported.append(sku)
+        self.expected_orders.append(expected)
         if shop.featured is not None and self.second % STOCK_REPORT_S == STOCK_REPORT_S - 1:
             reported.append(shop.featured)
         for sku in dict.fromkeys(reported):

@@ -19,7 +19,7 @@ def test_bench_ingest_reports_both_runs_beside_the_decode_rate() -> None:
     out = bench("ingest", "--events", "3000", "--unbatched", "300")
     for label in ("batches of 1000", "unbatched (1 per frame)"):
         row = next(line for line in out.splitlines() if line.startswith(label))
-        numbers = [float(x.replace(",", "")) for x in re.findall(r"[\d,.]+", row[len(label):])]
+        numbers = [float(x.replace(",", "")) for x in re.findall(r"[\d,.]+", row[len(label) :])]
         events, hub, decode, ratio, fold = numbers
         assert hub > 0 and decode > hub and fold > 0
         assert abs(ratio - hub / decode) < 0.01
@@ -28,8 +28,9 @@ def test_bench_ingest_reports_both_runs_beside_the_decode_rate() -> None:
 def test_bench_latency_reports_percentiles() -> None:
     """``bench latency`` measures every probe and prints p50 <= p90 <= p99."""
     out = bench("latency", "--seconds", "1", "--rate", "2000")
-    p50, p90, p99 = (float(re.search(rf"{p} (\d+) ms", out).group(1)) for p in ("p50", "p90",
-                                                                                  "p99"))
+    p50, p90, p99 = (
+        float(re.search(rf"{p} (\d+) ms", out).group(1)) for p in ("p50", "p90", "p99")
+    )
     assert "100 probes" in out
     assert 0 < p50 <= p90 <= p99
 
@@ -55,3 +56,15 @@ def test_bench_memory_reports_rss_as_the_session_grows() -> None:
     events = [int(r[0].replace(",", "")) for r in rows]
     assert events == sorted(events) and events[0] > 0
     assert re.search(r"grew [\d.-]+ MiB over [\d,]+ events: -?\d+ bytes/event", out)
+
+
+def test_bench_detect_reports_the_demo_real_curves_and_the_oracle_ratio() -> None:
+    """``bench detect`` scores the demo's incidents, the real viewer curves and the oracle ratio."""
+    out = bench("detect", "--seeds", "1", "--minutes", "20", "--no-sweep", "--workers", "1")
+    assert "the demo (livemon run): scenario mixed" in out and "MISSED" not in out
+    total = next(line for line in out.splitlines() if line.startswith("all "))
+    hours, false, fa_h, falls, recall = total.split()[1:6]
+    assert float(hours) > 3 and int(falls) > 80 and 0 <= float(recall) <= 1
+    oracle = re.search(r"^\s+1000\s+40%\s+\d+\s+\S+\s+\S+\s+\S+\s+\S+\s+\S+\s+(\S+)$", out, re.M)
+    assert oracle, out
+    assert re.search(r"1000 viewers: [\d.]+ µs/event", out)
