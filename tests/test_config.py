@@ -56,8 +56,8 @@ def test_wrong_type_in_file(tmp_path: Path) -> None:
 
 def test_out_of_range_value_in_file(tmp_path: Path) -> None:
     """A value outside its range says the bound."""
-    message = _refused(text="[detect.conversion_drop]\ndrop = 1.5\n", tmp=tmp_path)
-    assert "detect.conversion_drop.drop: expected float < 1.0 (1.5)" in message
+    message = _refused(text="[detect.conversion_drop]\ncrit_drop = 1.5\n", tmp=tmp_path)
+    assert "detect.conversion_drop.crit_drop: expected float < 1.0 (1.5)" in message
 
 
 def test_section_given_as_value(tmp_path: Path) -> None:
