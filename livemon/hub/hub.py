@@ -670,6 +670,7 @@ class Hub:
             "op": "welcome", "v": wire.VERSION, "session": self.session,
             "stock": {"low_floor": probe._low_floor, "low_eta_s": probe._low_eta_s},
             "tags": {"question": sorted(QUESTION_TAGS), "tech": sorted(TECH_TAGS)},
+            "rooms": sorted(self.engine.rooms),
         }  # fmt: skip
 
     async def _serve_console(self, ws: ServerConnection, path: str, role: str = "watch") -> None:

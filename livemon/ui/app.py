@@ -32,6 +32,7 @@ from livemon.ui.messages import (
     StepRoom,
     WelcomeReceived,
 )
+from livemon.ui.overview import OverviewScreen
 from livemon.ui.stage import StageScreen
 from livemon.ui.state import ConsoleState, HubFacts, RoomView
 from livemon.ui.widgets.alert_panel import alert_label
@@ -59,6 +60,7 @@ class LivemonApp(App[None]):
         Binding("ctrl+c", "quit", "quit", show=False, priority=True),
         Binding("question_mark,f1", "help", "help", key_display="? / F1"),
         Binding("s", "toggle_stage", "stage screen"),
+        Binding("o", "overview", "all rooms"),
         # Reached only when a screen's check_action refused a command key.
         Binding(COMMAND_KEYS, "read_only", show=False),
     ]
@@ -101,13 +103,16 @@ class LivemonApp(App[None]):
         self.state = ConsoleState()
         self.dashboard = DashboardScreen(role)
         self.stage = StageScreen()
+        self.overview = OverviewScreen()
         self.pending: dict[str, str] = {}
+        self._started = False  # the first welcome has chosen the start screen
 
     def get_default_screen(self) -> DashboardScreen:
         return self.dashboard
 
     def on_mount(self) -> None:
         self.install_screen(self.stage, "stage")
+        self.install_screen(self.overview, "overview")
         if self.connect:
             self.run_worker(self._pump(), name="hub", group="hub", exclusive=True)
 
@@ -147,6 +152,11 @@ class LivemonApp(App[None]):
 
     def on_welcome_received(self, message: WelcomeReceived) -> None:
         self.facts = HubFacts.from_welcome(message.data)
+        rooms = message.data.get("rooms") or ()
+        if not self._started:
+            self._started = True
+            if len(rooms) > 1 and self.screen is self.dashboard:
+                self.push_screen("overview")  # a hub of several rooms opens on all of them
 
     def on_snapshot_received(self, message: SnapshotReceived) -> None:
         view = self.state.on_snapshot(message.data)
@@ -241,6 +251,8 @@ class LivemonApp(App[None]):
         view = self.state.open_room(message.room)
         if view is not None:
             self.view = view
+        if self.screen is self.overview:
+            self.pop_screen()
 
     # -- keys -----------------------------------------------------------------------
 
@@ -270,6 +282,13 @@ class LivemonApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             note = READ_ONLY if self.role == "watch" else ""
             self.push_screen(HelpScreen(self.help_keys(), note))
+
+    def action_overview(self) -> None:
+        """Show every room at a glance, or go back from there."""
+        if self.screen is self.overview:
+            self.pop_screen()
+        elif self.screen is self.dashboard:
+            self.push_screen("overview")
 
     def action_toggle_stage(self) -> None:
         """Switch between the dashboard and the big-number stage screen."""

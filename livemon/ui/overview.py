@@ -1,0 +1,135 @@
+"""`OverviewScreen`: every room of the hub at a glance, one row each; enter opens a room.
+
+Rows show online, GMV, conversion, the host on air, target progress and the
+open alerts by severity. With tens of rooms each sending up to 10 snapshots
+a second, the table is brought up to date from the app's room state twice a
+second (and at once when a room appears), not once per snapshot.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Label
+
+from livemon.ui import format as fmt
+from livemon.ui.messages import OpenRoom
+from livemon.ui.state import RoomView
+from livemon.ui.widgets.key_bar import KeyBar
+from livemon.ui.widgets.row_cursor import row_key_under_cursor
+from livemon.ui.widgets.status_bar import StatusBar, on_air
+from livemon.ui.widgets.target_bars import progress_cell
+
+REFRESH_S = 0.5
+COLUMNS = (
+    ("room", "room", 14),
+    ("online", "online", 9),
+    ("gmv", "GMV", 14),
+    ("conv", "conv/1k", 8),
+    ("host", "on air", 16),
+    ("targets", "targets", 22),
+    ("alerts", "alerts", 14),
+)
+
+
+def alerts_cell(counts: dict[str, int]) -> Text:
+    """Open alerts by severity, crit first and red.
+
+    >>> alerts_cell({"crit": 1, "warn": 2}).plain, alerts_cell({"crit": 0, "warn": 0}).plain
+    ('‼ 1 crit  2 warn', '—')
+    """
+    text = Text()
+    if counts.get("crit"):
+        text.append(f"‼ {counts['crit']} crit", "bold white on #d70000")
+    if counts.get("warn"):
+        if text:
+            text.append("  ")
+        text.append(f"{counts['warn']} warn", "bold #ffaf00")
+    return text if text else Text(fmt.DASH, style="dim")
+
+
+def room_cells(view: RoomView) -> dict[str, Text]:
+    """One room's row of the overview."""
+    snapshot = view.snapshot
+    m = snapshot.get("metrics") or {}
+    return {
+        "room": Text(view.room, style="bold"),
+        "online": Text(fmt.count(m.get("online")), justify="right"),
+        "gmv": Text(fmt.money(m.get("gmv_cents")), justify="right"),
+        "conv": Text(fmt.decimal(m.get("conv_1m"), 2), justify="right"),
+        "host": Text(on_air(snapshot), no_wrap=True),
+        "targets": progress_cell(snapshot.get("targets") or []),
+        "alerts": alerts_cell(view.alert_counts()),
+    }
+
+
+class OverviewScreen(Screen[None]):
+    """A table of every room; `o` / escape go back, enter opens the room under the cursor."""
+
+    DEFAULT_CSS = """
+    OverviewScreen #overview-title {
+        padding: 0 1;
+        text-style: bold;
+        color: $text-muted;
+    }
+    OverviewScreen DataTable {
+        height: 1fr;
+    }
+    """
+
+    BINDINGS = [
+        Binding("o,escape", "app.overview", "dashboard"),
+        Binding("enter", "open_room", "open room", show=True),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="overview")
+        self._shown: dict[str, dict[str, Text]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Label("all rooms 全部直播间 — enter opens a room", id="overview-title")
+        table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True, id="rooms")
+        for key, label, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
+        yield table
+        yield StatusBar(id="overview-status")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "rooms", lambda _rooms: self.refresh_rows())
+        self.set_interval(REFRESH_S, self.refresh_rows)
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#rooms", DataTable)
+
+    def refresh_rows(self) -> None:
+        """Bring every row in line with the app's room state, changing only changed cells."""
+        rooms: dict[str, RoomView] = self.app.state.rooms  # type: ignore[attr-defined]
+        table = self.table
+        for name, view in list(rooms.items()):
+            cells = room_cells(view)
+            old = self._shown.get(name)
+            if old is None:
+                table.add_row(*(cells[key] for key, _, _ in COLUMNS), key=name)
+            else:
+                for key, text in cells.items():
+                    if old[key] != text:
+                        table.update_cell(name, key, text)
+            self._shown[name] = cells
+
+    def cell_text(self, room: str, column: str) -> str:
+        """The plain text of one cell (for tests)."""
+        return self._shown[room][column].plain
+
+    def action_open_room(self) -> None:
+        """Open the room under the cursor on the dashboard."""
+        room = row_key_under_cursor(self.table)
+        if room is not None:
+            self.post_message(OpenRoom(room))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.post_message(OpenRoom(str(event.row_key.value)))
