@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import socket
+import time
 
 import msgpack
 import pytest
@@ -51,7 +52,7 @@ TOKENS = {
     "watch": "watch-token-00001",
     "control": "control-token-01",
 }
-T0 = 1_767_225_600
+T0 = int(time.time())  # events near the hub's clock (a new room's first ts must be)
 
 
 @pytest.fixture
@@ -226,6 +227,8 @@ async def test_a_console_whose_send_buffer_stays_full_is_dropped(make_hub):
             except TimeoutError:
                 break
     assert len(hub.outboxes) == 1 and got > 0  # only the reader is left
+    await feeder.send(msgpack.packb({"op": "events", "seq": seq, "events": [
+        {"type": "like", "room": "r1", "ts": T0 + seq, "n": 1}]}))  # fmt: skip
     message = None
     while message is None or message.get("op") != "snapshot":
         message = msgpack.unpackb(await asyncio.wait_for(reader.recv(), WAIT_S))
