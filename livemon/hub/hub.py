@@ -16,7 +16,7 @@ import pickle
 import secrets
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from pathlib import Path
 from ssl import SSLContext
@@ -55,11 +55,17 @@ class RecordError(Exception):
     """A frame's room log cannot be opened: nothing of the frame was taken."""
 
 
+IngestHandler = Callable[[ServerConnection, dict[str, Any]], Awaitable[None]]
+CommandRouter = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
 class Hub:
     """Serves one record dir: ingest, fan-out, commands. ``start`` then ``stop``."""
 
     def __init__(self, config: config_mod.Config | Mapping[str, Any], record_dir: Path | str,
-                 tokens: dict[str, str] | None = None) -> None:  # fmt: skip
+                 tokens: dict[str, str] | None = None, resume: bool = True) -> None:  # fmt: skip
+        """``resume=False`` starts a new session even if one was left open (a hub on
+        the bus rebuilds its rooms from the stream, not from its record dir)."""
         config = config_mod.coerce(config)
         self.config = config
         self.snapshot_interval = 1.0 / config.hub.snapshot_hz
@@ -105,8 +111,13 @@ class Hub:
         self.acked: dict[ServerConnection, tuple[str, int]] = {}  # ingest conn -> (name, acked)
         self.outboxes: set[Outbox] = set()
         self.dirty: set[str] = set()
+        # On the bus (livemon.cluster): rooms another hub folds, as their newest
+        # snapshot frames, and the bus's handlers of /ingest and of commands.
+        self.remote_snapshots: dict[str, bytes] = {}
+        self.ingest_handler: IngestHandler | None = None
+        self.command_router: CommandRouter | None = None
         self.catalog = Catalog(self.record_dir)
-        self.session = self._resume() or self._new_session_id()
+        self.session = (self._resume() if resume else None) or self._new_session_id()
         self._drain_alerts(known=self._recorded_alerts())
         self.recorder = Recorder(self.record_dir, self.session, self.catalog)
         self.disk = DiskHealth(str(self.record_dir))
@@ -289,13 +300,15 @@ class Hub:
     # -- ingest ---------------------------------------------------------------
 
     def ingest_frame(self, name: str, room: str | None, frame: bytes | str,
-                     wall: float | None = None) -> list | None:  # fmt: skip
+                     wall: float | None = None,
+                     only_room: str | None = None) -> list | None:  # fmt: skip
         """Take one frame from adapter ``name``: fold, record, and return the rejections.
 
         Returns ``None`` when the frame is a valid message other than
         ``events``; raises ``wire.ProtocolError`` when it is not a valid frame.
         ``wall`` is the clock the frame was taken at (now, unless replaying a
-        recording): it bounds how far ahead an event's ts may run.
+        recording): it bounds how far ahead an event's ts may run. ``only_room``
+        keeps that room's events alone (a hub on the bus folds one room's subject).
         """
         parsed = wire.decode_batch(frame)
         if parsed is None:
@@ -305,6 +318,10 @@ class Hub:
         if seq + len(items) - 1 <= held:
             return []  # a resent batch the hub already holds
         taken = accept(held, seq, items, clean)
+        if only_room is not None and any(e.room != only_room for e in taken.events):
+            keep = [i for i, e in enumerate(taken.events) if e.room == only_room]
+            taken.events = [taken.events[i] for i in keep]
+            taken.seqs = [taken.seqs[i] for i in keep]
         self._open_logs(taken.events, room)
         self.held[name] = taken.last_seq
         wall = time.time() if wall is None else wall
@@ -585,7 +602,7 @@ class Hub:
             if hello is None:
                 return
             if path == "/ingest":
-                await self._serve_ingest(ws, hello)
+                await (self.ingest_handler or self._serve_ingest)(ws, hello)
             else:
                 await self._serve_console(ws, path, hello["role"])
         except wire.ProtocolError as exc:
@@ -690,6 +707,8 @@ class Hub:
         outbox = Outbox(ws, path.lstrip("/"), stall_s=limits.console_stall_s)
         for room in self.engine.rooms:
             outbox.snapshot(room, wire.encode(self.snapshot(room)))
+        for room, frame in self.remote_snapshots.items():
+            outbox.snapshot(room, frame)
         outbox.start()
         self.outboxes.add(outbox)
         try:
@@ -718,7 +737,7 @@ class Hub:
     # -- commands ----------------------------------------------------------------
 
     async def _answer(self, outbox: Outbox, message: dict[str, Any]) -> None:
-        result = await self.execute(message)
+        result = await (self.command_router or self.execute)(message)
         outbox.message(wire.encode(result))
 
     async def execute(self, message: dict[str, Any]) -> dict[str, Any]:

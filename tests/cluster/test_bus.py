@@ -1,0 +1,118 @@
+"""Hubs on NATS JetStream, in this process: storing, owning, rebuilding, de-duplicating."""
+
+from __future__ import annotations
+
+import msgpack
+from websockets.asyncio.client import connect
+
+from livemon import config
+from livemon.cluster.bus import Bus
+from livemon.cluster.runner import BusRunner
+from livemon.cluster.worker import ClusterWorker
+from livemon.hub import Hub
+from tests.cluster.conftest import TOKENS, WAIT_S, embedded_metrics, sim, until
+
+KEYS = ("orders", "units", "gmv_cents", "comments", "likes", "enters", "online", "buyers",
+        "refunds", "total_views")  # fmt: skip
+
+
+async def start_hub(
+    tmp_path, name: str, url: str, lease_s: float = 1.5
+) -> tuple[Hub, Bus, ClusterWorker]:
+    hub = Hub(config.load(), tmp_path / name, tokens=TOKENS, resume=False)
+    await hub.start("127.0.0.1", 0)
+    bus = await Bus(url, lease_s=lease_s, name=name).connect()
+    worker = ClusterWorker(hub, bus, f"127.0.0.1:{hub.port}")
+    await worker.start()
+    return hub, bus, worker
+
+
+async def stop_hub(hub: Hub, bus: Bus, worker: ClusterWorker) -> None:
+    await worker.stop()
+    await hub.stop()
+    await bus.close()
+
+
+def totals(hub: Hub, room: str) -> dict:
+    metrics = hub.snapshot(room)["metrics"]
+    return {k: metrics[k] for k in KEYS}
+
+
+async def test_a_bus_room_folds_to_the_embedded_totals(tmp_path, nats_server) -> None:
+    """A sim room fed straight onto the stream is folded by the hub holding its lease
+    into exactly the totals an embedded hub gets from the same seed."""
+    expected = await embedded_metrics(tmp_path, {"r1": 7})
+    hub, bus, worker = await start_hub(tmp_path, "a", nats_server.url)
+    try:
+        feed_bus = await Bus(nats_server.url).connect()
+        await BusRunner(sim("r1", 7), feed_bus).run()
+        await until(lambda: worker.publishes("r1") and worker.owned["r1"].lag == 0
+                    and "r1" in hub.engine.rooms
+                    and totals(hub, "r1")["orders"] == expected["r1"]["orders"],
+                    what="room r1 folded")  # fmt: skip
+        assert totals(hub, "r1") == {k: expected["r1"][k] for k in KEYS}
+        await feed_bus.close()
+    finally:
+        await stop_hub(hub, bus, worker)
+
+
+async def test_a_resend_after_a_lost_ack_is_stored_once(tmp_path, nats_server) -> None:
+    """An adapter that resends a frame on /ingest after losing the ack (same seq, new
+    connection) has it stored once: the room counts its likes once."""
+    hub, bus, worker = await start_hub(tmp_path, "a", nats_server.url)
+    events = [{"type": "like", "room": "r1", "ts": 1_767_225_600.0 + i, "n": 2} for i in range(5)]
+    frame = msgpack.packb({"op": "events", "seq": 1, "events": events})
+    hello = msgpack.packb({"op": "hello", "v": 1, "token": TOKENS["ingest"], "name": "raw",
+                           "rooms": ["r1"]})  # fmt: skip
+    try:
+        for attempt in range(2):
+            async with connect(f"ws://127.0.0.1:{hub.port}/ingest") as ws:
+                await ws.send(hello)
+                welcome = msgpack.unpackb(await ws.recv())
+                assert welcome["acked_seq"] == (0 if attempt == 0 else 5)
+                # The second time the adapter acts as if it never saw the ack.
+                await ws.send(frame)
+                ack = msgpack.unpackb(await ws.recv())
+                assert ack == {"op": "ack", "seq": 5}
+        stored = await bus.rooms()
+        assert stored == {"r1": 1}
+        await until(lambda: "r1" in hub.engine.rooms and worker.publishes("r1"),
+                    what="room r1 folded")  # fmt: skip
+        assert hub.snapshot("r1")["metrics"]["likes"] == 10
+        # A raw resend straight to JetStream with the same message id is a duplicate too.
+        await bus.publish_frame("raw", 1, frame, {"r1"}, 0.0)
+        assert await bus.rooms() == {"r1": 1}
+    finally:
+        await stop_hub(hub, bus, worker)
+
+
+async def test_a_dead_hubs_rooms_are_rebuilt_by_another(tmp_path, nats_server) -> None:
+    """When the hub folding a room stops renewing its lease, another hub claims it,
+    rebuilds it from the stream's start and has the same totals."""
+    expected = await embedded_metrics(tmp_path, {"r1": 3, "r2": 4})
+    a = await start_hub(tmp_path, "a", nats_server.url)
+    feed_bus = await Bus(nats_server.url).connect()
+    try:
+        for room, seed in (("r1", 3), ("r2", 4)):
+            await BusRunner(sim(room, seed), feed_bus, name=f"sim-{room}").run()
+        await until(lambda: set(a[2].owned) == {"r1", "r2"}, what="a owns both")
+        # a dies without a word: its task stops, its leases run out.
+        for task in a[2]._tasks:
+            task.cancel()
+        for owned in a[2].owned.values():
+            for sub in owned.subs:
+                await sub.unsubscribe()
+        b = await start_hub(tmp_path, "b", nats_server.url)
+        try:
+            await until(lambda: set(b[2].owned) == {"r1", "r2"}
+                        and all(o.ready for o in b[2].owned.values()),
+                        timeout=WAIT_S, what="b took both rooms over")  # fmt: skip
+            for room in ("r1", "r2"):
+                assert totals(b[0], room) == {k: expected[room][k] for k in KEYS}
+        finally:
+            await stop_hub(*b)
+    finally:
+        await feed_bus.close()
+        a[2]._tasks.clear()
+        a[2].owned.clear()
+        await stop_hub(*a)
