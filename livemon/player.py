@@ -86,6 +86,13 @@ class Player:
         self._seek_to = ts
         self._poke()
 
+    def seek_by(self, seconds: float) -> None:
+        """Seek ``seconds`` from where the replay is (or from a seek not yet done: keys
+        pressed quickly add up)."""
+        base = self._seek_to if self._seek_to is not None else self.clock
+        if base is not None:
+            self.seek(base + seconds)
+
     def seek_offset_s(self, seconds: float) -> None:
         """Go to ``seconds`` after the recording's first event."""
         if self.first_ts is not None:

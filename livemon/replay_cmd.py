@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -153,21 +152,16 @@ def build_index(path: Path, room: str, progress: bool = True):
         return keyframes.build(path, room, config_mod.load(), progress=update)
 
 
-def console(
-    path: Path,
-    room: str,
-    title: str,
-    speed: float | None,
-    start_s: float,
-    app_hook: Callable[[Any, Any], None] | None = None,
-) -> None:
-    """Play the recording into a hub of its own, shown by a read-only replay console."""
+def console(path: Path, room: str, title: str, speed: float | None, start_s: float) -> None:
+    """Play the recording into a hub of its own, shown by the replay console."""
     from livemon.keyframes import scratch_hub
     from livemon.player import Player
 
     index = build_index(path, room)
 
     async def main() -> None:
+        from livemon.ui.replay_app import ReplayApp
+
         hub, scratch = scratch_hub(config_mod.load())
         await hub.start("127.0.0.1", 0)
         player = Player(hub, path, room, speed, index)
@@ -175,12 +169,8 @@ def console(
             player.seek_offset_s(start_s)
         feed = asyncio.create_task(player.run(stay=True))
         try:
-            from livemon.ui import create_app
-
-            app = create_app(hub.url(), hub.tokens["watch"], role="watch")
+            app = ReplayApp(hub.url(), hub.tokens["watch"], player, title)
             app.title = f"livemon replay · {title}"
-            if app_hook is not None:
-                app_hook(app, player)
             await app.run_async()
         finally:
             feed.cancel()
