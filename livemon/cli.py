@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--room", default="room-1", help="room of the in-process adapters")
     p.add_argument("--tls-cert", help="PEM certificate: serve wss:// (default hub.tls_cert)")
     p.add_argument("--tls-key", help="PEM private key of --tls-cert (default: hub.tls_key)")
+    p.add_argument("--bus", metavar="nats://HOST:PORT", help="run as one hub of a cluster on "
+                   "NATS JetStream (default: bus.url; empty: embedded, no NATS)")
 
     p = sub.add_parser("console", help="attach the console to a running hub")
     p.add_argument("--url", default=f"ws://127.0.0.1:{wire.DEFAULT_PORT}")
@@ -67,11 +69,17 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("adapter", help="run one adapter as its own process, feeding a hub")
     p.add_argument("name")
     p.add_argument("--hub", default=f"ws://127.0.0.1:{wire.DEFAULT_PORT}")
+    p.add_argument("--bus", metavar="nats://HOST:PORT",
+                   help="feed the cluster's stream on NATS directly, not a hub (no token)")
     p.add_argument("--token", default=None, help="ingest token (default: LIVEMON_INGEST_TOKEN)")
     p.add_argument("--ca", help="PEM CA file that signed a wss:// hub's certificate")
     p.add_argument("--room", default="room-1")
     p.add_argument("--config")
     p.add_argument("--set", action="append", default=[], metavar="key=value")
+
+    p = sub.add_parser("cluster", help="the hubs of a cluster on NATS, their rooms and lag")
+    p.add_argument("--bus", required=True, metavar="nats://HOST:PORT")
+    p.add_argument("--json", action="store_true", help="as one JSON object, for scripts")
 
     p = sub.add_parser("replay", help="play a recording again, in the console or as JSON (复盘)")
     from livemon.replay_cmd import add_arguments
@@ -119,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {
             "run": cmd_run, "serve": cmd_serve, "console": cmd_console, "adapter": cmd_adapter,
-            "stage": cmd_stage,
+            "stage": cmd_stage, "cluster": cmd_cluster,
             "adapters": cmd_adapters, "sessions": cmd_sessions, "metrics": cmd_metrics,
             "bench": cmd_bench, "replay": cmd_replay, "report": cmd_report,
         }[args.command](args)  # fmt: skip
@@ -218,8 +226,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     ssl = server_context(args.tls_cert or cfg.hub.tls_cert or None,
                          args.tls_key or cfg.hub.tls_key or None)  # fmt: skip
 
+    bus_url = args.bus if args.bus is not None else cfg.bus.url
+
     async def main() -> None:
-        hub = Hub(cfg, _record_dir(args, cfg))
+        # On the bus the stream is the log: rooms are rebuilt from it, not resumed.
+        hub = Hub(cfg, _record_dir(args, cfg), resume=not bus_url)
         host = args.host or cfg.hub.host
         port = args.port if args.port is not None else cfg.hub.port
         try:
@@ -232,7 +243,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise ValueError(f"cannot listen on {host}:{port} ({exc.strerror}): is another hub "
                              "running? pick another --port") from None  # fmt: skip
         _print_access(hub)
-        feeds = [asyncio.create_task(hub.run_adapter(a)) for a in adapters]
+        worker = await _join_cluster(hub, bus_url, cfg, host) if bus_url else None
+        if worker is not None:
+            from livemon.cluster.runner import BusRunner
+
+            feeds = [asyncio.create_task(BusRunner(a, worker.bus).run()) for a in adapters]
+        else:
+            feeds = [asyncio.create_task(hub.run_adapter(a)) for a in adapters]
         for feed, adapter in zip(feeds, adapters, strict=True):
             feed.add_done_callback(lambda task, a=adapter: _report_feed_end(a, task))
         stop = asyncio.Event()
@@ -243,10 +260,39 @@ def cmd_serve(args: argparse.Namespace) -> int:
         finally:
             for feed in feeds:
                 feed.cancel()
+            if worker is not None:
+                await worker.stop()
             await hub.stop()
+            if worker is not None:
+                await worker.bus.close()
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
+    return 0
+
+
+async def _join_cluster(hub, url: str, cfg: config_mod.Config, host: str):
+    """Make ``hub`` one worker of the cluster on the NATS server at ``url``."""
+    import socket
+
+    from livemon.cluster.bus import Bus
+    from livemon.cluster.worker import ClusterWorker
+
+    name = socket.gethostname() if host in ("0.0.0.0", "::", "") else host
+    bus = await Bus(url, lease_s=cfg.bus.lease_s, name=f"hub {name}:{hub.port}").connect()
+    worker = ClusterWorker(hub, bus, f"{name}:{hub.port}")
+    await worker.start()
+    print(f"livemon: hub {name}:{hub.port} (pid {worker.pid}) joined the cluster on {url}",
+          flush=True)  # fmt: skip
+    return worker
+
+
+def cmd_cluster(args: argparse.Namespace) -> int:
+    """Show the hubs of a cluster, the rooms each folds, their lag and the stream."""
+    from livemon.cluster import status
+
+    data = asyncio.run(status.status(args.bus))
+    print(status.as_json(data) if args.json else status.render(data))
     return 0
 
 
@@ -291,12 +337,19 @@ def cmd_adapter(args: argparse.Namespace) -> int:
 
     from livemon.adapters.remote import RemoteRunner, TokenRefused
 
+    cfg = config_mod.load(args.config)
+    adapter = _make_adapter(args.name, args.room, _adapter_options(cfg, args.name, args.set))
+    if args.bus:
+        from livemon.cluster.runner import BusRunner
+
+        bus_runner = BusRunner(adapter, args.bus)
+        asyncio.run(bus_runner.run())
+        print(f"{args.name}: stored {bus_runner.acked} events on {args.bus}", file=sys.stderr)
+        return 0
     token = args.token or os.environ.get("LIVEMON_INGEST_TOKEN")
     if not token:
         raise ValueError("no ingest token: pass --token or set LIVEMON_INGEST_TOKEN "
                          "(livemon serve prints it)")  # fmt: skip
-    cfg = config_mod.load(args.config)
-    adapter = _make_adapter(args.name, args.room, _adapter_options(cfg, args.name, args.set))
     from livemon.tls import client_context
 
     runner = RemoteRunner(adapter, args.hub, token, ssl=client_context(args.hub, args.ca))

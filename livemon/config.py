@@ -304,6 +304,17 @@ ADAPTER_DEFAULTS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
+class BusConfig(Section):
+    """``[bus]``: hubs as workers of one cluster on NATS JetStream (docs/cluster.md)."""
+
+    url: Annotated[str, Meta(description=(
+        "NATS server of the cluster, e.g. nats://127.0.0.1:4222; empty: embedded, one "
+        "process, no NATS (the default)"))] = ""
+    lease_s: Annotated[float, Meta(gt=0, description=(
+        "seconds a hub holds a room without renewing: a dead hub's rooms move to the "
+        "others within about this"))] = 10.0
+
+
 class Config(Section):
     """The whole configuration: one field per section."""
 
@@ -313,6 +324,7 @@ class Config(Section):
     guardrails: GuardrailsConfig = _section(GuardrailsConfig)
     session: SessionConfig = _section(SessionConfig)
     detect: DetectConfig = _section(DetectConfig)
+    bus: BusConfig = _section(BusConfig)
     adapters: Annotated[dict[str, dict[str, Any]], Meta(description=(
         "options of each adapter plugin, [adapters.NAME] (see livemon adapters)"))] = (
         msgspec.field(default_factory=lambda: {k: dict(v) for k, v in ADAPTER_DEFAULTS.items()}))

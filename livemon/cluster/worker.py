@@ -26,6 +26,7 @@ import json
 import logging
 import math
 import os
+import re
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -133,7 +134,7 @@ class ClusterWorker:
         self.bus = bus
         self.advertise = advertise
         self.pid = os.getpid()
-        self.key = s.token(f"{advertise}-{self.pid}".replace(":", "_"))
+        self.key = re.sub(r"[^-A-Za-z0-9_.]", "_", f"{advertise}_{self.pid}")  # a KV key
         self.owned: dict[str, Owned] = {}
         self.outbox = BusOutbox(self)
         self._tasks: list[asyncio.Task] = []
