@@ -38,6 +38,9 @@ HORIZON_S = {"conversion_drop": 900, "viewer_drop": 300, "comment_surge": 180,
 KINDS = ("conversion_drop", "viewer_drop", "stock_out", "stock_low", "comment_surge",
          "tech_issue", "oversell")  # fmt: skip
 TUNE_SEED0 = 1000
+# The evidence key each named cause of a conversion_drop adds.
+CAUSE_KEYS = {"featured_stock": "sold_out", "switch_s_ago": "product_switch",
+              "viewer_drop": "viewer_drop"}  # fmt: skip
 # The oracle ratio table: room sizes x conversion drops.
 GRID = [(v, d) for d in (0.3, 0.4, 0.5) for v in (500, 1000, 5000)]
 
@@ -78,13 +81,22 @@ def detect(events: list, detect_cfg: dict[str, Any]) -> tuple[list, np.ndarray, 
     for _, alert in monitor.drain():
         if alert["id"] not in seen:
             seen.add(alert["id"])
-            opened.append((alert["kind"], alert["sku"], alert["since"]))
+            opened.append((alert["kind"], alert["sku"], alert["since"], cause_of(alert)))
     secs = sorted(series)
     first = secs[0] if secs else 0
     arr = np.zeros((2, (secs[-1] - first + 1) if secs else 0))
     for s, (o, v) in series.items():
         arr[:, s - first] = (o, v)
     return opened, arr, np.array([first])
+
+
+def cause_of(alert: dict[str, Any]) -> str:
+    """The cause a conversion_drop alert names (from its evidence), else ``none``."""
+    keys = alert["evidence"].keys()
+    for key, cause in CAUSE_KEYS.items():
+        if key in keys:
+            return cause
+    return "none"
 
 
 def peer(arr: np.ndarray, first: int) -> list[tuple[str, float]]:
@@ -114,7 +126,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     results = {}
     for label, cfg in job["configs"].items():
         opened, arr, first = detect(events, cfg)
-        results[label] = [(k, s, since - start) for k, s, since in opened]
+        results[label] = [(k, s, since - start, c) for k, s, since, c in opened]
     oracle_alerts = []
     if job.get("oracle"):
         oracle_alerts = oracle_run(job, truth, arr, int(first[0]))
@@ -156,7 +168,9 @@ def score(runs: list[dict[str, Any]], label: str, kind: str) -> dict[str, Any]:
         horizon = max(horizon, 1200)
     for run in runs:
         source = run[label] if label in ("peer", "oracle") else run["alerts"][label]
-        alerts = [a for a in source if a[0] == kind]
+        # A conversion_drop that names its cause (a sold-out featured product,
+        # ...) is an explained fall, not a false alarm: counted apart.
+        alerts = [a for a in source if a[0] == kind and (len(a) < 4 or a[3] == "none")]
         if run["job"]["scenario"] == "steady":
             hours += run["hours"]
             if kind not in ("stock_out", "stock_low"):
@@ -167,7 +181,7 @@ def score(runs: list[dict[str, Any]], label: str, kind: str) -> dict[str, Any]:
         for _, sku, ts in incidents:
             hits = [
                 j
-                for j, (_, s, since) in enumerate(alerts)
+                for j, (_, s, since, *_) in enumerate(alerts)
                 if j not in used
                 and (sku is None or s == sku)
                 and ts - 1e-6 <= since <= ts + horizon
@@ -198,7 +212,7 @@ def stock_low_lead(runs: list[dict[str, Any]], label: str) -> tuple[float, float
     for run in runs:
         lows = [a for a in run["alerts"][label] if a[0] == "stock_low"]
         for _, sku, ts in (i for i in run["incidents"] if i[0] == "stock_out"):
-            before = [since for _, s, since in lows if s == sku and since <= ts]
+            before = [a[2] for a in lows if a[1] == sku and a[2] <= ts]
             leads.append(ts - max(before) if before else 0.0)
     if not leads:
         return 0.0, None, 0
@@ -327,6 +341,13 @@ def main(argv: list[str]) -> int:
         else:
             line += f" | {'(no peer)':>8}"
         print(line)
+    causes: dict[str, int] = {}
+    for run in plain:
+        for a in run["alerts"]["default"]:
+            if a[0] == "conversion_drop" and a[3] != "none":
+                causes[a[3]] = causes.get(a[3], 0) + 1
+    named = ", ".join(f"{c} {n}" for c, n in sorted(causes.items())) or "none"
+    print(f"{'':15} conversion_drop alerts that name their cause (not counted above): {named}")
     share, lead, n = stock_low_lead(plain, "default")
     print(f"{'stock_low':15} {n:>4} lead >= 60 s before the stock-out: {share:.2f} of "
           f"stock-outs; median lead {_fmt(lead, '.0f')} s")  # fmt: skip

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from livemon.detect.base import Detector
+from livemon.detect.base import ClockDetector
 
 
-class AdapterDownDetector(Detector):
+class AdapterDownDetector(ClockDetector):
     """Alarms when a live room has had no frame, or no connected adapter, for ``silence_s``.
 
     The one detector on wall time: a dead connection produces no events, so
@@ -33,6 +33,8 @@ class AdapterDownDetector(Detector):
     False
     """
 
+    kind = "adapter_down"
+
     def __init__(self, silence_s: float = 10.0) -> None:
         self.silence_s = silence_s
         self._silent = 0.0
@@ -56,3 +58,13 @@ class AdapterDownDetector(Detector):
             self._severity = "crit" if self._silent > 3 * self.silence_s else "warn"
         elif connected:
             self._alarm = False
+
+    def observe(self, now: float, last_frame: float, connected: bool, live: bool) -> None:
+        """Take the wall clock now and what the hub knows of the room's feed."""
+        self.update(now, last_frame, connected, live)
+
+    def detail(self, why: str = "") -> str:
+        """Silent or disconnected, for how long, and which feed (``why``) if the hub knows."""
+        how = "disconnected" if not self._connected else "silent"
+        text = f"adapter {how} for {self.evidence['silent_s']:.0f} s while live"
+        return f"{text} ({why})" if why else text

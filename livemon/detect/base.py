@@ -3,14 +3,58 @@
 A detector is pure: it sees numbers (and the second of event time they
 belong to), never sockets or the wall clock, so the same inputs give the same
 alarms live and on replay. Each ``update`` is O(1).
+
+Detectors come in three families, each with one ``observe`` shape that the
+monitor calls, and each detector module owns the words of its alerts
+(``detail``) and its suggested action (``suggest``):
+
+- ``second``: once per closed second of event time, ``observe(second)`` with
+  a ``Second`` (conversion_drop, viewer_drop, comment_surge, tech_issue,
+  user rules, and any new per-second detector: subclass ``SecondDetector``
+  and add it to ``DETECTORS``);
+- ``stock``: on every stock change of a product (orders, ``stock`` and
+  ``product`` events), ``observe(product, state, qty, before)``
+  (stock_out, stock_low, oversell);
+- ``clock``: on the wall clock, ``observe(now, last_frame, connected, live)``
+  (adapter_down, the only alert that is not replayed).
 """
 
 from __future__ import annotations
 
 import inspect
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+if TYPE_CHECKING:
+    from livemon.engine.room import RoomState
+    from livemon.engine.window import KeyCounts
 
 Severity = Literal["warn", "crit"]
+Suggestion = dict[str, Any] | None
+
+
+@dataclass(slots=True)
+class Second:
+    """Everything one closed second brings the per-second detectors (the family's one input).
+
+    ``opened`` maps an alert kind to ``(since, evidence)`` of its newest
+    opening in this room, so one detector can name another's alert as a cause.
+    """
+
+    sec: int
+    orders: int
+    viewer_s: float
+    comments: int
+    state: RoomState
+    coupon_live: bool = False
+    tags: KeyCounts | None = None
+    questions: tuple[str, ...] = ()
+    opened: dict[str, tuple[float, dict[str, float]]] = field(default_factory=dict)
+
+    @property
+    def ts(self) -> float:
+        """Event time at the end of this second: the data an alert raised now has used."""
+        return float(self.sec + 1)
 
 
 class Detector:
@@ -56,3 +100,72 @@ class Detector:
     def evidence(self) -> dict[str, float]:
         """The numbers behind the current state."""
         return {}
+
+
+class SecondDetector(Detector):
+    """A detector of the ``second`` family: ``observe(second)`` once per closed second."""
+
+    family: ClassVar[str] = "second"
+    kind: ClassVar[str] = ""
+
+    def observe(self, second: Second) -> None:
+        """Take one closed second."""
+        raise NotImplementedError
+
+    def detail(self, second: Second) -> str:
+        """The alert's one line for a person, naming the numbers that raised it."""
+        raise NotImplementedError
+
+    def suggest(self, second: Second) -> Suggestion:
+        """The action that answers this alert, or None."""
+        return None
+
+    def context(self, second: Second) -> dict[str, float]:
+        """Numbers beyond ``evidence`` that the alert carries (a cause's), none by default."""
+        return {}
+
+
+class StockDetector(Detector):
+    """A detector of the ``stock`` family: ``observe(product, state, qty, before)`` per change.
+
+    ``qty`` is the units of the order that changed the stock (0 for a
+    ``stock`` or ``product`` event) and ``before`` the known stock before it.
+    """
+
+    family: ClassVar[str] = "stock"
+    kind: ClassVar[str] = ""
+
+    def observe(self, product: Any, state: RoomState, qty: int = 0,
+                before: int | None = None) -> None:  # fmt: skip
+        """Take one stock change of ``product``."""
+        raise NotImplementedError
+
+    def detail(self, product: Any, state: RoomState) -> str:
+        """The alert's one line for a person."""
+        raise NotImplementedError
+
+    def suggest(self, product: Any, state: RoomState) -> Suggestion:
+        """The action that answers this alert, or None."""
+        return None
+
+
+class ClockDetector(Detector):
+    """A detector of the ``clock`` family: ``observe(now, last_frame, connected, live)``."""
+
+    family: ClassVar[str] = "clock"
+    kind: ClassVar[str] = ""
+
+    def observe(self, now: float, last_frame: float, connected: bool, live: bool) -> None:
+        """Take the wall clock now and what the hub knows of the room's feed."""
+        raise NotImplementedError
+
+    def detail(self, why: str = "") -> str:
+        """The alert's one line for a person."""
+        raise NotImplementedError
+
+
+FAMILY_SHAPES: dict[str, tuple[str, ...]] = {
+    "second": ("second",),
+    "stock": ("product", "state", "qty", "before"),
+    "clock": ("now", "last_frame", "connected", "live"),
+}

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 
-from livemon.detect.base import Detector
+from livemon.detect.advice import pin_offer
+from livemon.detect.base import Second, SecondDetector, Suggestion
+from livemon.engine.tags import QUESTION_TAGS
 
 
-class CommentSurgeDetector(Detector):
+class CommentSurgeDetector(SecondDetector):
     """Alarms when comments per viewer-minute over ``window_s`` reach ``factor`` x the baseline.
 
     Counting per viewer keeps the ramp-up of a broadcast (more viewers, more
@@ -45,6 +47,8 @@ class CommentSurgeDetector(Detector):
     >>> {k: round(v, 2) for k, v in detector.evidence.items()}
     {'comments_per_min': 272.0, 'baseline_per_min': 87.46, 'ratio': 3.11}
     """
+
+    kind = "comment_surge"
 
     def __init__(
         self,
@@ -106,3 +110,21 @@ class CommentSurgeDetector(Detector):
             # A running mean at first, then exponential weights: no first-second luck.
             self._seen += 1
             self._base += max(self._alpha, 1 / self._seen) * (rate - self._base)
+
+    def observe(self, second: Second) -> None:
+        """Take a closed second's comments and viewer-seconds."""
+        self.update(second.sec, second.comments, second.viewer_s)
+
+    def detail(self, second: Second) -> str:
+        """Comments per minute against usual, the question tags counted, and a few questions."""
+        e = self.evidence
+        counts = second.tags.counts if second.tags is not None else {}
+        asked = ", ".join(f"{t} {n}" for t, n in counts.items() if t in QUESTION_TAGS)
+        samples = " | ".join(second.questions)
+        return (f"comments {e['comments_per_min']:.0f}/min, {e['ratio']:.1f}x usual"
+                + (f"; questions: {asked}" if asked else "")
+                + (f" — {samples}" if samples else ""))  # fmt: skip
+
+    def suggest(self, second: Second) -> Suggestion:
+        """Pin the featured product's price and link: a surge is mostly viewers asking."""
+        return pin_offer(second.state)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from typing import Any
 
-from livemon.detect.base import Detector
+from livemon.detect import advice
+from livemon.detect.base import Second, SecondDetector, Suggestion
 
 
-class ConversionDropDetector(Detector):
+class ConversionDropDetector(SecondDetector):
     """Detects a fall of the order rate per viewer-second against a slow, lagged baseline.
 
     Each second of event time brings ``orders`` (a Poisson count) and the
@@ -54,6 +56,24 @@ class ConversionDropDetector(Detector):
         Age, in seconds, of the data the baseline learns from.
     warmup_orders
         Orders the baseline must have seen before the test runs.
+    cause_window_s
+        A product switch or a viewer drop up to this long before the onset
+        (or since) is named as the cause of the fall.
+    coupon_discount_cents, coupon_count
+        The coupon suggested when no cause explains the fall.
+    restock_minutes
+        The restock suggested for a sold-out featured product covers this
+        many minutes of its sales before it sold out.
+
+    Causes. Seconds while a coupon is live are left out (the lift it brings
+    would make its end look like a drop). A fall is not always a matter of
+    price: when the featured product is sold out the alert says so and
+    suggests a restock (or names the best seller to feature instead); right
+    after a product switch it suggests featuring the previous product again
+    (or the best seller in stock); right after a viewer drop it names that
+    drop and suggests pinning the offer for the viewers who stayed. Only
+    without a cause does it suggest a coupon. The evidence carries the
+    numbers of the test and of the cause.
 
     Examples
     --------
@@ -72,6 +92,8 @@ class ConversionDropDetector(Detector):
      'expected': 133.726, 'seconds': 304.0, 'llr': 6.31}
     """
 
+    kind = "conversion_drop"
+
     def __init__(
         self,
         drops: tuple[float, ...] = (0.35, 0.6),
@@ -82,6 +104,10 @@ class ConversionDropDetector(Detector):
         half_life_s: float = 900.0,
         lag_s: int = 120,
         warmup_orders: float = 60.0,
+        cause_window_s: float = 180.0,
+        coupon_discount_cents: int = 500,
+        coupon_count: int = 100,
+        restock_minutes: float = 10.0,
     ) -> None:
         drops = tuple(float(d) for d in drops)
         if not drops or not all(0 < d < 1 for d in drops):
@@ -94,6 +120,17 @@ class ConversionDropDetector(Detector):
         self.half_life_s = half_life_s
         self.lag_s = lag_s
         self.warmup_orders = warmup_orders
+        self.cause_window_s = cause_window_s
+        self.coupon_discount_cents = coupon_discount_cents
+        self.coupon_count = coupon_count
+        self.restock_minutes = restock_minutes
+        # What the room did, for naming a cause: the featured product and
+        # when it last changed (and from what), when it sold out, and its
+        # units per minute before that.
+        self._featured: str | None = None
+        self._switch: tuple[int, str | None, str | None] | None = None
+        self._sold_out: tuple[str, int] | None = None
+        self._rate_before = 0.0
         self._log_keep = [math.log(1 - d) for d in drops]
         # Wald: a CUSUM with threshold h alarms falsely about every
         # e^h / (mu * kappa) seconds, kappa = -ln(1 - d) - d its drift per
@@ -215,3 +252,120 @@ class ConversionDropDetector(Detector):
             self._alarm_llr = top
             self._onset = starts[best]
             self._severity = "crit" if self.evidence["drop"] >= self.crit_drop else "warn"
+
+    # -- the second family: causes and words ---------------------------------
+
+    def observe(self, second: Second) -> None:
+        """Take one closed second: the room's featured product, coupons, orders and exposure."""
+        state = second.state
+        featured = state.featured
+        if featured != self._featured:
+            if self._featured is not None:
+                self._switch = (second.sec, self._featured, featured)
+            self._featured = featured
+        product = state.products.get(featured) if featured else None
+        if product is not None and product.stock == 0:
+            if self._sold_out is None or self._sold_out[0] != featured:
+                self._sold_out = (featured, second.sec)  # type: ignore[assignment]
+        elif product is not None:
+            self._sold_out = None
+            self._rate_before = product.rate_1m(state.newest_sec)  # type: ignore[arg-type]
+        if second.coupon_live:
+            # A coupon lifts orders for a while: judging conversion against a
+            # coupon-free baseline, or learning the lift as normal, would both
+            # raise a false drop when it ends. Coupon seconds are left out.
+            self.skip()
+            return
+        self.update(second.sec, second.orders, second.viewer_s)
+
+    def cause(self, second: Second) -> tuple[str, dict[str, float]]:
+        """What explains the fall, with its numbers: sold_out, product_switch, viewer_drop or none.
+
+        A sold-out featured product comes first (it explains any fall); then a
+        switch of the featured product, then a viewer drop, each if it came
+        at most ``cause_window_s`` before the onset (or after it).
+        """
+        since = self._onset if self._onset is not None else float(second.sec)
+        earliest = since - self.cause_window_s
+        if self._sold_out is not None:
+            return "sold_out", {
+                "featured_stock": 0.0,
+                "sold_out_s_ago": float(second.sec - self._sold_out[1]),
+            }
+        if self._switch is not None and self._switch[0] >= earliest:
+            return "product_switch", {"switch_s_ago": float(second.sec - self._switch[0])}
+        opened = second.opened.get("viewer_drop")
+        if opened is not None and opened[0] >= earliest:
+            return "viewer_drop", {
+                "viewer_drop": opened[1].get("drop", 0.0),
+                "viewer_drop_s_ago": float(second.ts - opened[0]),
+            }
+        return "none", {}
+
+    def context(self, second: Second) -> dict[str, float]:
+        """The cause's numbers, added to the alert's evidence."""
+        return self.cause(second)[1]
+
+    def detail(self, second: Second) -> str:
+        """The fall in orders per 1k viewer-minutes, the counts behind it, and its cause."""
+        e = self.evidence
+        text = (f"orders per 1k viewer-min {e['recent_per_1k_min']:.1f} vs baseline "
+                f"{e['baseline_per_1k_min']:.1f} ({-e['drop']:+.0%}; {e['orders']:.0f} orders "
+                f"where {e['expected']:.0f} were expected over {e['seconds']:.0f} s)")  # fmt: skip
+        cause, numbers = self.cause(second)
+        state = second.state
+        if cause == "sold_out":
+            name = self._name(state, self._sold_out[0])  # type: ignore[index]
+            best = advice.best_in_stock(state, exclude=self._sold_out[0])  # type: ignore[index]
+            alt = f" or feature {best.name}, in stock" if best is not None else ""
+            return (f"{text}: the featured {name} sold out {numbers['sold_out_s_ago']:.0f} s ago"
+                    f" — restock it{alt}")  # fmt: skip
+        if cause == "product_switch":
+            _, old, new = self._switch  # type: ignore[misc]
+            back = self._previous_in_stock(state)
+            hint = (
+                f" — feature {back.name} again"
+                if back is not None and back.sku == old
+                else f" — feature {back.name}, in stock"
+                if back is not None
+                else ""
+            )
+            return (
+                f"{text}: right after switching from {self._name(state, old)} to "
+                f"{self._name(state, new)} {numbers['switch_s_ago']:.0f} s ago{hint}"
+            )
+        if cause == "viewer_drop":
+            return (
+                f"{text}: right after online fell {numbers['viewer_drop']:.0%} "
+                f"{numbers['viewer_drop_s_ago']:.0f} s ago — the audience changed, not the "
+                "price: pin the offer for the viewers who stayed"
+            )
+        return f"{text}: consider a coupon"
+
+    def suggest(self, second: Second) -> Suggestion:
+        """The answer to the cause: restock, feature again, pin the offer, or a coupon."""
+        cause, _ = self.cause(second)
+        state = second.state
+        if cause == "sold_out":
+            product = state.products.get(self._sold_out[0])  # type: ignore[index]
+            if product is not None:
+                return advice.restock(product, self._rate_before, self.restock_minutes)
+        if cause == "product_switch":
+            return advice.feature(self._previous_in_stock(state))
+        if cause == "viewer_drop":
+            return advice.pin_offer(state)
+        return {"action": "coupon", "args": {"discount_cents": self.coupon_discount_cents,
+                                             "count": self.coupon_count}}  # fmt: skip
+
+    def _previous_in_stock(self, state: Any) -> Any:
+        """The product featured before the switch if still in stock, else the best seller."""
+        old = self._switch[1] if self._switch is not None else None
+        product = state.products.get(old) if old else None
+        if product is not None and product.listed and (product.stock is None or product.stock > 0):
+            return product
+        return advice.best_in_stock(state, exclude=state.featured)
+
+    @staticmethod
+    def _name(state: Any, sku: str | None) -> str:
+        product = state.products.get(sku) if sku else None
+        return product.name if product is not None else str(sku)

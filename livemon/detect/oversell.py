@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from livemon.detect.base import Detector
+from typing import Any
+
+from livemon.detect.base import StockDetector
+from livemon.engine.room import RoomState
 
 
-class OversellDetector(Detector):
+class OversellDetector(StockDetector):
     """Alarms when an order's quantity exceeds the known stock before it; clears on a restock.
 
     The engine floors stock at 0, so the caller passes the stock *before* the
@@ -24,6 +27,8 @@ class OversellDetector(Detector):
     >>> detector.restocked(); detector.alarm
     False
     """
+
+    kind = "oversell"
 
     def __init__(self) -> None:
         self._units = 0
@@ -45,3 +50,15 @@ class OversellDetector(Detector):
         """Stock was set above 0 again: the oversell is over."""
         self._alarm = False
         self._units = self._orders = 0
+
+    def observe(self, product: Any, state: RoomState, qty: int = 0,
+                before: int | None = None) -> None:  # fmt: skip
+        """An order of ``qty`` met ``before`` units; a stock event (qty 0) above 0 restocks."""
+        if qty:
+            self.update(before, qty)
+        elif self._alarm and (product.stock or 0) > 0:
+            self.restocked()
+
+    def detail(self, product: Any, state: RoomState) -> str:
+        """Units taken that cannot be shipped."""
+        return f"{product.name}: {self._units} units ordered beyond stock"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from livemon.detect.base import Detector
+from typing import Any
+
+from livemon.detect import advice
+from livemon.detect.base import StockDetector, Suggestion
+from livemon.engine.room import RoomState
 
 
-class StockLowDetector(Detector):
+class StockLowDetector(StockDetector):
     """Alarms when the stock lasts less than ``eta_s`` seconds at its rate, or is under ``floor``.
 
     The rate is units per minute (the engine's trailing minute). The alarm
@@ -22,6 +26,8 @@ class StockLowDetector(Detector):
         Units left under which it alarms.
     clear_factor
         Multiple of both limits the stock must exceed to clear.
+    restock_minutes
+        The suggested restock covers this many minutes of sales at the current rate.
 
     Examples
     --------
@@ -38,7 +44,11 @@ class StockLowDetector(Detector):
     (True, {'stock': 9.0, 'rate_per_min': 0.0, 'eta_s': -1.0})
     """
 
-    def __init__(self, eta_s: float = 120.0, floor: int = 10, clear_factor: float = 1.5) -> None:
+    kind = "stock_low"
+
+    def __init__(self, eta_s: float = 120.0, floor: int = 10, clear_factor: float = 1.5,
+                 restock_minutes: float = 10.0) -> None:  # fmt: skip
+        self.restock_minutes = restock_minutes
         self.eta_s = eta_s
         self.floor = floor
         self.clear_factor = clear_factor
@@ -71,3 +81,18 @@ class StockLowDetector(Detector):
             k = self.clear_factor
             if stock >= self.floor * k and (eta is None or eta >= self.eta_s * k):
                 self._alarm = False
+
+    def observe(self, product: Any, state: RoomState, qty: int = 0,
+                before: int | None = None) -> None:  # fmt: skip
+        """Take one stock change of ``product``: its stock and trailing-minute rate now."""
+        self.update(product.stock or 0, product.rate_1m(state.newest_sec))
+
+    def detail(self, product: Any, state: RoomState) -> str:
+        """Units left and, when selling, seconds to stock-out."""
+        eta = self.eta
+        return f"{product.name}: {product.stock} left" + (
+            f", ~{eta:.0f} s to stock-out" if eta is not None else "")  # fmt: skip
+
+    def suggest(self, product: Any, state: RoomState) -> Suggestion:
+        """Restock ``restock_minutes`` of sales at the current rate (at least 10 units)."""
+        return advice.restock(product, self._rate, self.restock_minutes)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from livemon.detect.base import Detector
+from typing import Any
+
+from livemon.detect import advice
+from livemon.detect.base import StockDetector, Suggestion
+from livemon.engine.room import RoomState
 
 
-class StockOutDetector(Detector):
+class StockOutDetector(StockDetector):
     """Alarms the moment a product's known stock is 0; clears when it is above 0 again.
 
     Fed on every stock change (orders, ``stock`` and ``product`` events), so
@@ -25,7 +29,10 @@ class StockOutDetector(Detector):
     20 False None
     """
 
-    def __init__(self) -> None:
+    kind = "stock_out"
+
+    def __init__(self, restock_minutes: float = 10.0) -> None:
+        self.restock_minutes = restock_minutes
         self._stock = 0
 
     @property
@@ -40,3 +47,20 @@ class StockOutDetector(Detector):
             self._severity = "crit" if featured else "warn"
         elif not self._alarm:
             self._severity = None
+
+    def observe(self, product: Any, state: RoomState, qty: int = 0,
+                before: int | None = None) -> None:  # fmt: skip
+        """Take one stock change of ``product`` (its stock now, and whether it is featured)."""
+        self.update(product.stock or 0, state.featured == product.sku)
+
+    def detail(self, product: Any, state: RoomState) -> str:
+        """The product, and whether viewers are being shown it."""
+        return f"{product.name} sold out" + (
+            " while featured" if state.featured == product.sku else "")  # fmt: skip
+
+    def suggest(self, product: Any, state: RoomState) -> Suggestion:
+        """Featured: present the best seller still in stock; otherwise restock it."""
+        if state.featured != product.sku:
+            rate = product.rate_1m(state.newest_sec)
+            return advice.restock(product, rate, self.restock_minutes)
+        return advice.feature(advice.best_in_stock(state, exclude=product.sku))

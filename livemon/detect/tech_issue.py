@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 
-from livemon.detect.base import Detector
+from livemon.detect.base import Second, SecondDetector, Suggestion
+from livemon.engine.tags import TECH_TAGS
 from livemon.engine.window import KeyCounts
 
 
-class TechIssueDetector(Detector):
+class TechIssueDetector(SecondDetector):
     """Alarms when several distinct users (and ``ratio`` x the usual) complain within a window.
 
     ``add(sec, user)`` takes one stream-trouble comment placed in second
@@ -45,6 +46,8 @@ class TechIssueDetector(Detector):
     >>> detector.alarm, detector.severity, detector.onset
     (True, 'warn', 100.0)
     """
+
+    kind = "tech_issue"
 
     def __init__(
         self,
@@ -98,3 +101,17 @@ class TechIssueDetector(Detector):
             self._severity = "crit" if n >= self.crit_users else "warn"
             return
         self._usual += self._alpha * (len(arrived) - self._usual)
+
+    def observe(self, second: Second) -> None:
+        """Close one second (the complaints were ``add``-ed as their comments were tagged)."""
+        self.update(second.sec)
+
+    def detail(self, second: Second) -> str:
+        """How many distinct viewers complain, and of what."""
+        counts = second.tags.counts if second.tags is not None else {}
+        said = ", ".join(f"{t} {n}" for t, n in counts.items() if t in TECH_TAGS)
+        return f"{self.users} viewers report stream trouble ({said}): check the stream"
+
+    def suggest(self, second: Second) -> Suggestion:
+        """A bookmark in the recording, to find the trouble when reviewing."""
+        return {"action": "mark", "args": {"label": "stream trouble reported: check the stream"}}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-from livemon.detect.base import Detector
+from livemon.detect.base import Second, SecondDetector
 
 
-class ViewerDropDetector(Detector):
+class ViewerDropDetector(SecondDetector):
     """Alarms when ``online`` falls ``warn_drop`` below its reference, by more than noise.
 
     The reference is the higher of two levels, so it follows a growing
@@ -66,6 +66,8 @@ class ViewerDropDetector(Detector):
     >>> {k: round(v, 3) for k, v in detector.evidence.items()}
     {'online': 714.0, 'reference': 999.871, 'baseline': 995.945, 'recent': 999.871, 'drop': 0.286}
     """
+
+    kind = "viewer_drop"
 
     def __init__(
         self,
@@ -190,3 +192,15 @@ class ViewerDropDetector(Detector):
             self._severity = "crit" if online <= (1 - self.crit_drop) * ref else "warn"
             return
         self._base = base + self._alpha * (online - base)
+
+    def observe(self, second: Second) -> None:
+        """Take the online level of a closed second (its viewer-seconds)."""
+        self.update(second.sec, second.viewer_s)
+
+    def detail(self, second: Second) -> str:
+        """Online now against the level it fell from, and both levels behind that."""
+        e = self.evidence
+        return (
+            f"online {e['online']:.0f} is {e['drop']:.0%} below {e['reference']:.0f} "
+            f"(5-min baseline {e['baseline']:.0f}, level 15-45 s ago {e['recent']:.0f})"
+        )

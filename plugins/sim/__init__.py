@@ -70,7 +70,12 @@ class SimAdapter(Adapter):
             None,
             "incident time in seconds after start (default: by seed, 35-60% of duration)",
         ),
-        "drop": Option(float, 0.5, "factor conversion_drop multiplies the buy rate by"),
+        "drop": Option(
+            float,
+            0.5,
+            "factor conversion_drop (or the product product_switch features)"
+            " multiplies the buy rate by",
+        ),
         "viewer_drop": Option(float, 0.4, "share of online viewers viewer_drop takes away"),
         "viewer_drop_s": Option(float, 10.0, "seconds over which viewer_drop takes them"),
         "batch_seconds": Option(int, 1, "simulated seconds per batch"),

@@ -99,6 +99,7 @@ class SimRoom:
         self._injected_stock: dict[str, str] = {}
         # Incident state.
         self._conversion = 1.0
+        self._appeal: dict[str, float] = {}  # a product that sells worse than the others
         self._viewer_drops: list[int] = []
         self._surge_until = -1
         self._tech_until = -1
@@ -274,7 +275,7 @@ class SimRoom:
                 self._emit(self._ms(), "click", sku=sku, n=clicks)
             rate = self.online * per_viewer * share * uplift if item.stock > 0 else 0.0
             expected += rate
-            rate *= self._conversion
+            rate *= self._conversion * self._appeal.get(sku, 1.0)
             self._unit_rate[sku] = rate * MEAN_QTY
             count = self._poisson(rate)
             if not count:
@@ -354,6 +355,8 @@ class SimRoom:
             self._truth("viewer_drop", ts, None, how)
         elif kind == "stockout":
             self._inject_stockout(ts)
+        elif kind == "product_switch":
+            self._inject_product_switch(ts)
         elif kind == "flash_sale":
             self._inject_flash_sale(ts)
         elif kind == "tech_issue":
@@ -374,6 +377,19 @@ class SimRoom:
         left = max(3, min(shop.products[sku].stock, round(units_per_s * supply_s)))
         self._injected_stock[sku] = f"injected at {ts:.3f}: stock set to {left}"
         self._set_stock(sku, left)
+
+    def _inject_product_switch(self, ts: float) -> None:
+        shop = self.shop
+        sku = next((s for s, p in shop.products.items() if s != shop.featured and p.stock > 0),
+                   None)  # fmt: skip
+        if sku is None:
+            return
+        old = shop.featured
+        self._appeal[sku] = self.drop
+        shop.featured = sku
+        self._emit(0, "featured", sku=sku)
+        self._truth("conversion_drop", ts, None,
+                    f"featured {old} -> {sku}, which sells x{self.drop} as well")  # fmt: skip
 
     def _inject_flash_sale(self, ts: float) -> None:
         sku = self.shop.featured or next(iter(self.shop.products))

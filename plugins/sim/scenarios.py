@@ -23,6 +23,9 @@ SCENARIOS: dict[str, tuple[tuple[str, float], ...]] = {
     "stockout": (("stockout", 0.0),),
     "flash_sale": (("flash_sale", 0.0),),
     "tech_issue": (("tech_issue", 0.0),),
+    # Causes of a conversion drop that a coupon does not answer:
+    "product_switch": (("product_switch", 0.0),),  # a product that sells worse is featured
+    "audience_loss": (("viewer_drop", 0.0), ("conversion_drop", 20.0)),  # buyers leave first
     "mixed": (
         ("tech_issue", -300.0),
         ("conversion_drop", 0.0),
@@ -39,6 +42,7 @@ ALERT_KIND = {
     "stockout": "stock_out",
     "flash_sale": "comment_surge",
     "tech_issue": "tech_issue",
+    "product_switch": "conversion_drop",
 }
 
 # Sizes of the incidents.

@@ -9,6 +9,15 @@ import inspect
 import pytest
 
 from livemon.detect import DETECTORS, Detector
+from livemon.detect.base import (
+    FAMILY_SHAPES,
+    ClockDetector,
+    Second,
+    SecondDetector,
+    StockDetector,  # fmt: skip
+)
+from livemon.engine import Engine
+from livemon.events import from_dict
 
 MODULES = ["adapter_down", "comment_surge", "conversion_drop", "lifecycle", "oversell",
            "stock_low", "stock_out", "tech_issue", "viewer_drop"]  # fmt: skip
@@ -72,3 +81,53 @@ def test_conformance(cls):
             assert all(isinstance(v, float) for v in d.evidence.values()), d.evidence
     assert trace_a == trace_b
     assert any(alarm for alarm, *_ in trace_a), "the feeding rule should raise the alarm once"
+
+
+def _room():
+    """A real room with a featured product in stock, one sold, and one sold out."""
+    engine = Engine()
+    base = {"room": "r", "ts": 100.0}
+    engine.apply([from_dict({**base, **e}) for e in (
+        {"type": "product", "sku": "a", "name": "A", "price_cents": 990, "stock": 5},
+        {"type": "product", "sku": "b", "name": "B", "price_cents": 500, "stock": 0},
+        {"type": "featured", "sku": "a"},
+        {"type": "order", "order_id": "o1", "sku": "a", "qty": 1, "price_cents": 990,
+         "buyer": "u"},
+    )])  # fmt: skip
+    return engine.rooms["r"]
+
+
+@pytest.mark.parametrize("cls", DETECTORS, ids=lambda c: c.__name__)
+def test_family_shape_and_wording(cls):
+    """Every detector belongs to one family, observes in that family's one shape, and words it."""
+    assert cls.family in FAMILY_SHAPES and cls.kind
+    params = list(inspect.signature(cls.observe).parameters)[1:]
+    assert tuple(params) == FAMILY_SHAPES[cls.family]
+    family = {"second": SecondDetector, "stock": StockDetector, "clock": ClockDetector}
+    assert issubclass(cls, family[cls.family]) and cls.detail is not family[cls.family].detail
+    detector = cls()
+    room = _room()
+    if cls.family == "second":
+        for sec in range(400):
+            s = Second(sec, 1 if sec < 300 else 0, 1000.0, 1 if sec < 300 else 9, room)
+            if cls.__name__ == "TechIssueDetector" and sec > 60:
+                detector.add(sec, f"u{sec % 5}")
+            if cls.__name__ == "ViewerDropDetector":
+                s.viewer_s = 1000.0 if sec < 50 else 500.0
+            detector.observe(s)
+            if detector.alarm:
+                break
+        assert detector.alarm
+        text, advice = detector.detail(s), detector.suggest(s)
+    elif cls.family == "stock":
+        # stock_low: 4 left of the featured product; the others: an order of 2 met 1 unit of b.
+        product = room.products["a" if cls.__name__ == "StockLowDetector" else "b"]
+        detector.observe(product, room, 2, 1)
+        assert detector.alarm
+        text, advice = detector.detail(product, room), detector.suggest(product, room)
+    else:
+        detector.observe(100.0, 50.0, False, True)
+        assert detector.alarm
+        text, advice = detector.detail("feed down"), None
+    assert isinstance(text, str) and text
+    assert advice is None or (advice["action"] and isinstance(advice["args"], dict))
