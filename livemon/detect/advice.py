@@ -1,6 +1,6 @@
 """Suggested actions shared by several detectors: restock, feature the best seller, pin the offer.
 
-Each returns a PROTOCOL.md ``suggest`` map (``{"action", "args"}``) or None.
+Each returns an alert's ``suggest`` map (``{"action", "args"}``) or None.
 """
 
 from __future__ import annotations

@@ -87,8 +87,8 @@ def schedule(scenario: str, incident_at: float, duration: float) -> list[Injecti
 Injection(kind='viewer_drop', at=1420.0), Injection(kind='flash_sale', at=1720.0)]
     >>> schedule("calm", 1.0, 2.0)
     Traceback (most recent call last):
-    ValueError: unknown scenario 'calm' (scenarios: conversion_drop, flash_sale, mixed, \
-steady, stockout, tech_issue, viewer_drop)
+    ValueError: unknown scenario 'calm' (scenarios: audience_loss, conversion_drop, flash_sale, \
+mixed, product_switch, steady, stockout, tech_issue, viewer_drop)
     """
     if scenario not in SCENARIOS:
         known = ", ".join(sorted(SCENARIOS))
