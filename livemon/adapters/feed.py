@@ -143,6 +143,7 @@ class WebsocketFeed(Adapter):
         self.seen = SeenIds(s["dedup_ids"])
         self.connects = 0
         self.dropped = 0
+        self._alive_at = 0.0  # monotonic time of the last frame or pong received
 
     # -- what a platform supplies -----------------------------------------
 
@@ -154,8 +155,8 @@ class WebsocketFeed(Adapter):
         """Send what the platform wants first (an auth packet); raise FeedRefused if refused."""
 
     @abc.abstractmethod
-    def heartbeat(self) -> bytes | str:
-        """The platform's heart-beat frame."""
+    def heartbeat(self) -> bytes | str | None:
+        """The platform's heart-beat frame (None: a websocket ping, its pong proves liveness)."""
 
     @abc.abstractmethod
     def decode(self, data: bytes | str, now: float) -> Decoded:
@@ -221,10 +222,18 @@ class WebsocketFeed(Adapter):
             self.connects += 1
             self.set_feed_state("up")
             yield None
+            self._alive_at = time.monotonic()
             beats = asyncio.create_task(self._beat(ws))
             try:
                 while True:
-                    data = await asyncio.wait_for(ws.recv(), s["timeout_s"])
+                    try:
+                        wait = self._alive_at + s["timeout_s"] - time.monotonic()
+                        data = await asyncio.wait_for(ws.recv(), max(wait, 0.001))
+                    except TimeoutError:
+                        if time.monotonic() - self._alive_at < s["timeout_s"]:
+                            continue  # a pong came in meanwhile: alive, just quiet
+                        raise
+                    self._alive_at = time.monotonic()
                     decoded = self.decode(data, time.time())
                     for reply in decoded.replies:
                         await ws.send(reply)
@@ -235,6 +244,8 @@ class WebsocketFeed(Adapter):
                         self.set_feed_state("ended", "the platform says the stream ended")
                         return
             except TimeoutError:
+                # A dead peer will not answer a close handshake: cut the link, do not wait.
+                ws.transport.abort()
                 raise TimeoutError(f"no frame for {s['timeout_s']:g} s (silent socket)") from None
             finally:
                 beats.cancel()
@@ -242,9 +253,19 @@ class WebsocketFeed(Adapter):
                     await beats
 
     async def _beat(self, ws: ClientConnection) -> None:
+        """Send the heart-beat; with none, a websocket ping whose pong proves the link alive."""
         with contextlib.suppress(ConnectionClosed):
             while True:
-                await ws.send(self.heartbeat())
+                frame = self.heartbeat()
+                if frame is None:
+                    pong = await ws.ping()
+                    # asyncio.wait, not wait_for: the pong future must not be cancelled
+                    # (websockets resolves it when the pong arrives).
+                    done, _ = await asyncio.wait({pong}, timeout=self.settings["heartbeat_s"])
+                    if pong in done:
+                        self._alive_at = time.monotonic()
+                else:
+                    await ws.send(frame)
                 await asyncio.sleep(self.settings["heartbeat_s"])
 
     def _fresh(self, events: list[tuple[Hashable | None, dict[str, Any]]]) -> list[dict[str, Any]]:

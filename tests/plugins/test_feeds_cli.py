@@ -23,7 +23,7 @@ from websockets.asyncio.client import connect
 
 from livemon import config
 from livemon.hub import Hub
-from tests.plugins import bilibili_server, douyin_server
+from tests.plugins import bilibili_server, douyin_server, wsjson_server
 
 LIVEMON = [sys.executable, "-m", "livemon.cli"]
 TOKENS = {
@@ -53,9 +53,21 @@ async def bilibili_feed() -> AsyncIterator[dict[str, str]]:
         yield {"room_id": "21452505", "server": server.url}
 
 
+@contextlib.asynccontextmanager
+async def wsjson_feed() -> AsyncIterator[dict[str, str]]:
+    """A JSON / MessagePack feed with COMMENTS chats, then an end message; yields the options."""
+    script = [{"kind": "chat", "id": k, "who": f"u{k}", "said": f"c{k}"}
+              for k in range(1, COMMENTS + 1)] + [{"kind": "bye", "id": "bye"}]  # fmt: skip
+    mapping = ('{chat = {type = "comment", user = "who", text = "said"}, '
+               'bye = {type = "live", on = {value = false}}}')  # fmt: skip
+    async with wsjson_server.WsJsonStandIn(script) as server:
+        yield {"server": server.url, "kind": "kind", "id": "id", "map": mapping}
+
+
 FEEDS: dict[str, Callable[[], AbstractAsyncContextManager[dict[str, str]]]] = {
     "douyin": douyin_feed,
     "bilibili": bilibili_feed,
+    "wsjson": wsjson_feed,
 }
 
 
