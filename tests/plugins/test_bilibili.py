@@ -99,11 +99,12 @@ async def test_every_mapped_notification_becomes_its_protocol_event() -> None:
 
 async def test_heartbeats_are_answered_and_a_quiet_room_stays_connected() -> None:
     """Silence for 3 receive timeouts, with heart-beat replies, stays one connection."""
-    async with BilibiliStandIn(danmus(3), Behaviour(quiet_s=1.2)) as server:
-        adapter = adapter_for(server)
+    async with BilibiliStandIn(danmus(3), Behaviour(quiet_s=1.8)) as server:
+        adapter = adapter_for(server, timeout_s=0.6)
         events = await run_feed(adapter)
     assert server.connections == 1 and len(texts(events)) == 3
-    assert server.heartbeats >= 8 and adapter.decoder.popularity == 1000 + server.heartbeats
+    assert server.heartbeats >= 5
+    assert 1000 < adapter.decoder.popularity <= 1000 + server.heartbeats  # the replies' value
 
 
 async def test_a_dropped_socket_reconnects_without_losing_or_doubling() -> None:

@@ -164,9 +164,9 @@ async def test_a_dead_peer_is_noticed_by_its_missing_pongs_and_resumed() -> None
 
 
 async def test_a_quiet_feed_kept_alive_by_pings_stays_connected() -> None:
-    """With no heart-beat text, answered websocket pings keep a feed quiet for 1.2 s up."""
-    async with WsJsonStandIn([*chats(3), END], Behaviour(quiet_s=1.2)) as server:
-        events = await run_feed(adapter_for(server))
+    """With no heart-beat text, answered pings keep a feed quiet for 3 receive timeouts up."""
+    async with WsJsonStandIn([*chats(3), END], Behaviour(quiet_s=1.8)) as server:
+        events = await run_feed(adapter_for(server, timeout_s=0.6))
     assert server.connections == 1 and len(texts(events)) == 3
 
 
@@ -178,4 +178,5 @@ async def test_hello_and_heartbeat_texts_are_sent() -> None:
         events = await run_feed(adapter)
     assert server.received[0] == '{"op": "subscribe", "room": 9}'
     assert server.received.count('{"type": "ping"}') >= 3
-    assert len(texts(events)) == 2 and adapter.errors == 0 and adapter.ignored == {"pong": 5}
+    assert len(texts(events)) == 2 and adapter.errors == 0
+    assert set(adapter.ignored) == {"pong"} and adapter.ignored["pong"] >= 3
