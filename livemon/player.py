@@ -10,6 +10,7 @@ sent, as they belong to the time skipped.
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -119,6 +120,8 @@ class Player:
             key = None  # folding on from here is shorter (a seek forward within a keyframe)
         hub = self.hub
         hub.muted = True
+        collecting = gc.isenabled()
+        gc.disable()  # unpickling a keyframe makes many objects at once: no collection midway
         try:
             if key is not None:
                 hub.take_alert_changes()
@@ -133,6 +136,8 @@ class Player:
             hub.take_alert_changes()  # changes of the skipped time are not news
         finally:
             hub.muted = False
+            if collecting:
+                gc.enable()
         if self.on_seek is not None and self.clock is not None:
             self.on_seek(self.clock)
 

@@ -85,7 +85,7 @@ def test_after_any_seek_the_replay_goes_on_as_live(live: Live) -> None:
     first = index.first_ts
     expected = live_changes(live)
     rng = random.Random(3)
-    for minute in [2.0, 14.5, 29.0, *(rng.uniform(0, 30) for _ in range(3))]:
+    for minute in [2.0, 29.0, *(rng.uniform(0, 30) for _ in range(2))]:
 
         async def back_and_on(player: Player, changes: list, minute=minute) -> None:
             changes.clear()

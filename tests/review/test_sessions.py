@@ -14,9 +14,19 @@ from tests.review.conftest import Live
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
+    """Run ``livemon ARGS`` as its own process, as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "livemon.cli", *args], capture_output=True, text=True, timeout=120
     )
+
+
+def run(capsys, *args: str) -> subprocess.CompletedProcess:
+    """Run ``livemon ARGS`` in this process (quicker), with its exit status and output."""
+    from livemon.cli import main
+
+    code = main(list(args))
+    out = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out.out, out.err)
 
 
 def test_sessions_lists_room_start_duration_gmv_peak_and_alerts(live: Live) -> None:
@@ -66,38 +76,53 @@ def _three_sessions(live: Live, tmp_path: Path) -> Path:
     return record_dir
 
 
-def test_prune_by_age_with_a_dry_run_first(live: Live, tmp_path: Path) -> None:
+def test_prune_by_age_with_a_dry_run_first(live: Live, tmp_path: Path, capsys) -> None:
     """--dry-run lists what --older-than would remove and removes nothing; the real run
     removes those logs and catalog rows; an open session is never pruned."""
     record_dir = _three_sessions(live, tmp_path)
     before = sorted(p.name for p in (record_dir / "r").glob("*.lmrec"))
-    dry = cli(
-        "sessions", "--record-dir", str(record_dir), "--prune", "--older-than", "30d", "--dry-run"
+    dry = run(
+        capsys,
+        "sessions",
+        "--record-dir",
+        str(record_dir),
+        "--prune",
+        "--older-than",
+        "30d",
+        "--dry-run",
     )
     assert dry.returncode == 0, dry.stderr
     assert "would remove old1" in dry.stdout and "would remove old2" in dry.stdout
     assert "old3" not in dry.stdout  # still open
     assert sorted(p.name for p in (record_dir / "r").glob("*.lmrec")) == before
-    done = cli("sessions", "--record-dir", str(record_dir), "--prune", "--older-than", "30d")
+    done = run(
+        capsys, "sessions", "--record-dir", str(record_dir), "--prune", "--older-than", "30d"
+    )
     assert done.returncode == 0 and "pruned 2 recording(s)" in done.stdout
-    left = cli("sessions", "--record-dir", str(record_dir)).stdout
+    left = run(capsys, "sessions", "--record-dir", str(record_dir)).stdout
     assert "old1" not in left and "old2" not in left and "old3" in left and live.session in left
     assert not (record_dir / "r" / "old1.lmrec").exists()
 
 
-def test_prune_by_size_keeps_the_newest(live: Live, tmp_path: Path) -> None:
+def test_prune_by_size_keeps_the_newest(live: Live, tmp_path: Path, capsys) -> None:
     """--max-size removes the oldest finished recordings until the rest fit."""
     record_dir = _three_sessions(live, tmp_path)
     size = live.log.stat().st_size
-    done = cli(
-        "sessions", "--record-dir", str(record_dir), "--prune", "--max-size", str(size * 2 + 10)
+    done = run(
+        capsys,
+        "sessions",
+        "--record-dir",
+        str(record_dir),
+        "--prune",
+        "--max-size",
+        str(size * 2 + 10),
     )
     assert done.returncode == 0, done.stderr
     assert "removing old2" in done.stdout and "removing old1" in done.stdout
-    assert live.session in cli("sessions", "--record-dir", str(record_dir)).stdout
+    assert live.session in run(capsys, "sessions", "--record-dir", str(record_dir)).stdout
 
 
-def test_bad_prune_options_say_what_to_do(live: Live) -> None:
+def test_bad_prune_options_say_what_to_do(live: Live, capsys) -> None:
     """Bad ages, sizes and option mixes get exit 2 and an example of what fits."""
     for args, says in (
         (["--prune"], "needs --older-than"),
@@ -105,7 +130,7 @@ def test_bad_prune_options_say_what_to_do(live: Live) -> None:
         (["--prune", "--max-size", "big"], "e.g. 10G"),
         (["--dry-run"], "go with --prune"),
     ):
-        done = cli("sessions", "--record-dir", str(live.record_dir), *args)
+        done = run(capsys, "sessions", "--record-dir", str(live.record_dir), *args)
         assert done.returncode == 2 and says in done.stderr, (args, done.stderr)
 
 
