@@ -286,6 +286,23 @@ class Analysis:
             ]
         return []
 
+    def _with_overlaps(self, c: dict[str, Any], effects: list[dict[str, Any]]) -> list[dict]:
+        """Say when another command acted within the same windows: the change may be its."""
+        if not effects:
+            return effects
+        others = [
+            o for o in self.r.commands
+            if o is not c and o["ok"] and o.get("ts") is not None
+            and o.get("action") not in ("mark", "ack")
+            and abs(o["ts"] - c["ts"]) < EFFECT_WINDOW_S
+        ]  # fmt: skip
+        if others:
+            names = ", ".join(_command_label(o) for o in others)
+            for e in effects:
+                e["overlaps"] = [o.get("id") for o in others]
+                e["verdict"] += f" (also within 5 min: {names}; part of the change may be theirs)"
+        return effects
+
     def command_rows(self) -> list[dict[str, Any]]:
         rows = []
         for c in self.r.commands:
@@ -298,7 +315,7 @@ class Analysis:
                     "ok": c["ok"],
                     "detail": c["detail"],
                     "ts": c["ts"],
-                    "effect": self.effect(c),
+                    "effect": self._with_overlaps(c, self.effect(c)),
                 }
             )
         return rows
