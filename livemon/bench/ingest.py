@@ -1,10 +1,12 @@
 """``livemon bench ingest``: events per second through a real websocket into the hub.
 
 The hub runs as its own process (``livemon serve``, recording to a scratch
-dir), so the sender and the hub each have a core. The events are a sim
-session's (its real mix of comments, likes, viewers, orders); they are
-encoded before the clock starts. A run ends when the hub has acked the last
-seq, that is when everything is folded and fsynced. The decode-only rate of
+dir), so the sender and the hub each have a core. Two mixes: a sim session's
+(one big room: its real mix of comments, likes, viewers, orders) and, with
+``--rooms N``, many small rooms of 1,000 viewers (``bench.rooms``: about 2
+events per room-second). They are encoded before the clock starts. A run
+ends when the hub has acked the last seq, that is when everything is folded
+and fsynced. The decode-only rate of
 the very same frames is measured in the same run, as the ceiling.
 """
 
@@ -58,9 +60,14 @@ def fold_rate(frames: list[bytes], events: int) -> float:
 
 
 
+def _print_mix(label: str, events: list[dict]) -> None:
+    mix = Counter(e["type"] for e in events)
+    print(f"{label}: " + ", ".join(f"{k} {v / len(events):.0%}" for k, v in mix.most_common()))
+
+
 async def _feed(port: int, frames: list[bytes], events: int, name: str) -> float:
     """Send every frame to a fresh adapter name; seconds until the last seq is acked."""
-    ws = await open_client(port, "/ingest", name, rooms=["bench"])
+    ws = await open_client(port, "/ingest", name, rooms=[])
     async with ws:
         done = asyncio.Event()
 
@@ -90,19 +97,28 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--unbatched", type=int, default=100_000,
                         help="events sent one per frame")  # fmt: skip
+    parser.add_argument("--rooms", type=int, default=500,
+                        help="rooms of the many-small-rooms mix (0: sim mix only)")  # fmt: skip
     args = parser.parse_args(argv)
 
     print(f"making {args.events:,} sim events ...", file=sys.stderr)
     events = sim_events(args.events, room_id="bench-batched")
-    mix = Counter(e["type"] for e in events)
-    print("mix: " + ", ".join(f"{k} {v / len(events):.0%}" for k, v in mix.most_common()))
+    _print_mix("sim mix", events)
     # Each run has its own room, so the second never repeats the first's orders.
-    runs = [(f"batches of {args.batch}", frames_of(events, args.batch), len(events)),
-            ("unbatched (1 per frame)",
-             frames_of(sim_events(args.unbatched, room_id="bench-unbatched"), 1), args.unbatched)]
+    runs = [(f"sim, batches of {args.batch}", frames_of(events, args.batch), len(events))]
+    if args.rooms:
+        from livemon.bench.rooms import many_rooms
+
+        print(f"making {args.events:,} events of {args.rooms} rooms ...", file=sys.stderr)
+        rooms = many_rooms(args.events, args.rooms)
+        _print_mix(f"{args.rooms} rooms mix", rooms)
+        runs.append((f"{args.rooms} rooms, batches", frames_of(rooms, args.batch), len(rooms)))
+    if args.unbatched:
+        unbatched = sim_events(args.unbatched, room_id="bench-unbatched")
+        runs.append(("sim, unbatched (1/frame)", frames_of(unbatched, 1), args.unbatched))
 
     with hub_process() as port:
-        print(f"{'run':26s} {'events':>10s} {'hub ev/s':>12s} {'decode ev/s':>12s} "
+        print(f"{'run':28s} {'events':>10s} {'hub ev/s':>12s} {'decode ev/s':>12s} "
               f"{'ratio':>6s} {'fold ev/s':>12s}")  # fmt: skip
         for i, (label, frames, count) in enumerate(runs):
             print(f"  {label}: sending {len(frames):,} frames ...", file=sys.stderr)
@@ -110,7 +126,7 @@ def main(argv: list[str]) -> int:
             rate = count / elapsed
             decode = decode_rate(frames, count)
             fold = fold_rate(frames, count)
-            print(f"{label:26s} {count:10,d} {rate:12,.0f} {decode:12,.0f} "
+            print(f"{label:28s} {count:10,d} {rate:12,.0f} {decode:12,.0f} "
                   f"{rate / decode:6.2f} {fold:12,.0f}")  # fmt: skip
     print("hub ev/s: websocket -> validate -> engine + detectors -> recorder, until the last seq "
           "is acked (fsynced); decode: the same frames, decode only; fold: decode + engine + "
