@@ -51,3 +51,22 @@ def accept(
             events.append(item)
             seqs.append(seq + i)
     return Accepted(events, seqs, rejects, max(last, held))
+
+
+def accept_share(held: int, seq: int, count: int, items: list[Event],
+                 positions: list[int]) -> Accepted:  # fmt: skip
+    """``accept`` for one room's share of a frame of ``count`` events starting at ``seq``.
+
+    ``items`` are the room's events, each at place ``positions[i]`` of the
+    frame; those with a seq <= ``held`` were taken before and are dropped.
+
+    >>> from livemon.events import Like
+    >>> a = accept_share(11, 10, 5, [Like("r", 1.0, 1), Like("r", 2.0, 2)], [0, 3])
+    >>> [e.n for e in a.events], list(a.seqs), a.last_seq
+    ([2], [13], 14)
+    """
+    last = seq + count - 1
+    if held < seq:
+        return Accepted(items, [seq + p for p in positions], [], last)
+    kept = [(e, seq + p) for e, p in zip(items, positions, strict=True) if seq + p > held]
+    return Accepted([e for e, _ in kept], [k for _, k in kept], [], max(last, held))

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from livemon import wire
 from livemon.engine import Engine
 from livemon.events import Event
-from livemon.ingest import accept
+from livemon.ingest import accept, accept_share
 from livemon.record import log
 
 
@@ -43,7 +43,11 @@ def records(
             if parsed is None:
                 continue
             seq, items, clean = parsed
-            taken = accept(held.get(name, 0), seq, items, clean)
+            positions = log.frame_positions(rec)
+            if positions is None:
+                taken = accept(held.get(name, 0), seq, items, clean)
+            else:  # this room's share of a frame of several rooms
+                taken = accept_share(held.get(name, 0), seq, rec[3], items, positions)
             held[name] = taken.last_seq
             events: list[Event] = taken.events
             if any(e.room != room for e in events):

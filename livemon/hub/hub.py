@@ -59,6 +59,20 @@ IngestHandler = Callable[[ServerConnection, dict[str, Any]], Awaitable[None]]
 CommandRouter = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
+def _shares(
+    events: list[Any], seqs: list[int] | range, seq: int
+) -> dict[str, tuple[list[Any], list[int]]]:
+    """Each room's events of a frame and their places in it (seq - ``seq``)."""
+    out: dict[str, tuple[list[Any], list[int]]] = {}
+    for e, k in zip(events, seqs, strict=True):
+        share = out.get(e.room)
+        if share is None:
+            share = out[e.room] = ([], [])
+        share[0].append(e)
+        share[1].append(k - seq)
+    return out
+
+
 class Hub:
     """Serves one record dir: ingest, fan-out, commands. ``start`` then ``stop``."""
 
@@ -335,12 +349,20 @@ class Hub:
             rejects += [(taken.seqs[i], message) for i, message in state_rejects]
             rejects.sort()
         rooms = changed or ({room} if room else set())
+        data = frame if isinstance(frame, bytes) else b""
+        shares = _shares(taken.events, taken.seqs, seq) if len(rooms) > 1 else {}
+        rooms_state = self.engine.rooms
         for r in rooms:
-            state = self.engine.rooms.get(r)
+            state = rooms_state.get(r)
+            positions, record = None, data
+            if r in shares:  # a frame of several rooms: each log gets its room's events only
+                events, positions = shares[r]
+                record = wire.encode_batch(seq, events)  # type: ignore[arg-type]
             self.recorder.append_frame(
-                r, name, seq, len(items), frame if isinstance(frame, bytes) else b"",
+                r, name, seq, len(items), record,
                 state.newest_sec if state else None,
                 state.clock if state and state.newest_sec is not None else None, decided,
+                positions,
             )  # fmt: skip
         self.dirty |= changed
         self.fed |= rooms  # stamped with the wall clock at the next flush (adapter_down)

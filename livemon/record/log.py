@@ -69,7 +69,18 @@ def frame_wall(record: list[Any]) -> float:
     >>> frame_wall([EVENTS, "a", 1, 1, b"", 1764000000.5]), frame_wall([EVENTS, "a", 1, 1, b""])
     (1764000000.5, inf)
     """
-    return record[5] if len(record) > 5 else float("inf")
+    wall = record[5] if len(record) > 5 else None
+    return float("inf") if wall is None else wall
+
+
+def frame_positions(record: list[Any]) -> list[int] | None:
+    """The places in the adapter's frame of the events of a room's share of it, or None
+    when the record holds the whole frame.
+
+    >>> frame_positions([EVENTS, "a", 1, 9, b"", None, [0, 4]]), frame_positions([EVENTS])
+    ([0, 4], None)
+    """
+    return record[6] if len(record) > 6 else None
 
 
 def read(path: Path, start: int = 0) -> Iterator[tuple[int, list[Any]]]:

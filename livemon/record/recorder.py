@@ -62,17 +62,24 @@ class Recorder:
         return w
 
     def append_frame(self, room: str, name: str, seq: int, count: int, frame: bytes,
-                     second: int | None, ts: float | None,
-                     wall: float | None = None) -> None:  # fmt: skip
+                     second: int | None, ts: float | None, wall: float | None = None,
+                     positions: list[int] | None = None) -> None:  # fmt: skip
         """Record one adapter frame in ``room``'s log; ``second`` feeds the seek index.
 
         ``wall``, the hub's clock when it took the frame, is kept when the hub
         rejected an event of it for a ts too far ahead of it: replay folds with
         it, so the same events are rejected.
+
+        ``positions`` is given when ``frame`` holds only this room's share of a
+        frame of several rooms: the place (seq - ``seq``) of each of its
+        events in the frame the adapter sent, so that replay drops resent seqs
+        as the hub did. A frame of many rooms is then not copied into each.
         """
-        record = [log.EVENTS, name, seq, count, frame]
-        if wall is not None:
+        record: list[Any] = [log.EVENTS, name, seq, count, frame]
+        if wall is not None or positions is not None:
             record.append(wall)
+        if positions is not None:
+            record.append(positions)
         offset = self.writer(room).append(record)
         self._frames[room] += 1
         if second is not None and second > self._seek_sec.get(room, -1):
