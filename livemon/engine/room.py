@@ -124,6 +124,8 @@ class RoomState:
         # trailing minute of viewer-seconds.
         self.windows["viewer_s"] = Rolling(WINDOW_S + 1)
         w = self.windows
+        self._all_windows = tuple(w.values())
+        self._w_viewer_s = w["viewer_s"]
         self._w_enters, self._w_comments, self._w_likes = w["enters"], w["comments"], w["likes"]
         self._w_orders, self._w_units, self._w_gmv = w["orders"], w["units"], w["gmv"]
         # (comment, second) folded since the hub last took them; tagged in bulk.
@@ -183,16 +185,29 @@ class RoomState:
         self.clock = ts
         if old is not None and sec == old:
             return
-        for w in self.windows.values():
-            w.advance(sec)
-        if old is None:
-            self.first_ts = ts
-            self.closed_sec = sec - 1
+        if old is not None and sec == old + 1:
+            # The common step, one second on, inlined (it runs once per room-second):
+            # each window drops the bucket that leaves it.
+            for w in self._all_windows:
+                buckets = w.buckets
+                i = sec % w.span
+                w.total -= buckets[i]
+                buckets[i] = 0
+                w.newest = sec
+            vs = self._w_viewer_s  # the online level held for the second just left
+            vs.buckets[old % vs.span] += self.online
+            vs.total += self.online
         else:
-            # The online level held for every second the clock just left.
-            vs = self.windows["viewer_s"]
-            for s in range(max(old, sec - WINDOW_S), sec):
-                vs.add(s, self.online)
+            for w in self._all_windows:
+                w.advance(sec)
+            if old is None:
+                self.first_ts = ts
+                self.closed_sec = sec - 1
+            else:
+                # The online level held for every second the clock just left.
+                vs = self._w_viewer_s
+                for s in range(max(old, sec - WINDOW_S), sec):
+                    vs.add(s, self.online)
         self.newest_sec = sec
         last_closable = int(ts - LATENESS_S) - 1
         if last_closable > self.closed_sec:  # type: ignore[operator]
