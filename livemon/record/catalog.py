@@ -93,6 +93,17 @@ class Catalog:
         """Set ``fields`` on one session row."""
         self.db["sessions"].update((session, room), fields)
 
+    def update_progress(self, session: str, rows: list[tuple[str, int, float | None]]) -> None:
+        """Set ``frames`` and ``last_ts`` (kept when None) of many rooms of ``session`` at once.
+
+        One statement for all rooms: a hub of hundreds of rooms does this every second.
+        """
+        self.db.conn.executemany(
+            "update sessions set frames = ?, last_ts = coalesce(?, last_ts) "
+            "where session = ? and room = ?",
+            [(frames, last_ts, session, room) for room, frames, last_ts in rows],
+        )
+
     def end_session(self, session: str) -> None:
         """Mark every room of ``session`` ended now."""
         self.db.execute(
@@ -109,8 +120,11 @@ class Catalog:
 
     def add_seek(self, rows: list[dict[str, Any]]) -> None:
         """Seek rows ``{session, room, second, offset}``; the first offset of a second wins."""
-        if rows:
-            self.db["seek"].insert_all(rows, ignore=True)
+        if rows:  # plain executemany: sqlite-utils' insert_all inspects the table each call
+            self.db.conn.executemany(
+                "insert or ignore into seek (session, room, second, offset) values (?, ?, ?, ?)",
+                [(r["session"], r["room"], r["second"], r["offset"]) for r in rows],
+            )
 
     def seek_offset(self, session: str, room: str, second: int) -> int | None:
         """Offset of the first record reaching ``second`` or later, if any."""

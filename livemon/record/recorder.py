@@ -41,6 +41,7 @@ class Recorder:
         self._frames: dict[str, int] = {}
         self._last_ts: dict[str, float] = {}
         self._command_rows: list[tuple[str, dict, dict, float | None]] = []
+        self._progressed: set[str] = set()  # rooms with frames since the last catalog write
 
     def writer(self, room: str) -> log.LogWriter:
         """The log of ``room`` in this session, opened (or created) on first use."""
@@ -82,6 +83,7 @@ class Recorder:
             record.append(positions)
         offset = self.writer(room).append(record)
         self._frames[room] += 1
+        self._progressed.add(room)
         if second is not None and second > self._seek_sec.get(room, -1):
             self._seek_sec[room] = second
             self._seek_rows.append(
@@ -142,15 +144,15 @@ class Recorder:
                 self.catalog.add_seek(rows)
                 for room, command, result, ts in commands:
                     self.catalog.add_command(self.session, room, command, result, ts)
-                for room, frames in self._frames.items():
-                    fields: dict[str, Any] = {"frames": frames}
-                    if room in self._last_ts:
-                        fields["last_ts"] = self._last_ts[room]
-                    self.catalog.update_session(self.session, room, **fields)
+                progressed = self._progressed
+                self.catalog.update_progress(self.session, [
+                    (room, self._frames[room], self._last_ts.get(room)) for room in progressed
+                ])  # fmt: skip
         except (OSError, sqlite3.Error):
             self._seek_rows[:0] = rows
             self._command_rows[:0] = commands
             raise
+        self._progressed = set()
 
     def flush(self) -> None:
         """Everything queued, written and synced now (used at shutdown and in tests).
