@@ -15,9 +15,10 @@ def bench(*args: str) -> str:
 
 
 def test_bench_ingest_reports_both_runs_beside_the_decode_rate() -> None:
-    """``bench ingest`` prints a row per run with hub, decode and fold rates and their ratio."""
-    out = bench("ingest", "--events", "3000", "--unbatched", "300")
-    for label in ("batches of 1000", "unbatched (1 per frame)"):
+    """``bench ingest`` prints a row per run (sim mix, many rooms, unbatched) with hub, decode
+    and fold rates and their ratio."""
+    out = bench("ingest", "--events", "3000", "--unbatched", "300", "--rooms", "20")
+    for label in ("sim, batches of 1000", "20 rooms, batches", "sim, unbatched (1/frame)"):
         row = next(line for line in out.splitlines() if line.startswith(label))
         numbers = [float(x.replace(",", "")) for x in re.findall(r"[\d,.]+", row[len(label) :])]
         events, hub, decode, ratio, fold = numbers
