@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import secrets
 import tempfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,11 +25,11 @@ from typing import Any
 
 from livemon import replay
 
-# Measured on a 4-hour 20,000-viewer sim recording (docs/review.md): a keyframe
-# is ~1.3 MB, and 10 seeks to random minutes took median/max 49/81 ms with one
-# every 2 minutes (150 MiB kept), 99/132 ms every 5 (61 MiB) and 140/311 ms
-# every 10 (30 MiB). 5 minutes keeps a seek well under 300 ms in modest memory.
-EVERY_S = 300.0
+# Measured on a 4-hour 20,000-viewer sim recording (docs/review.md): a seek is
+# mostly the fold after the keyframe (~30 ms per event-minute of such a room on
+# a busy machine), restoring one takes 20-40 ms, and a compressed keyframe is
+# ~0.3 MB. Every 2 minutes keeps seeks far under 300 ms in ~35 MiB for 4 hours.
+EVERY_S = 120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,17 @@ class Keyframe:
     clock: float  # the room's event-time clock in that state (-inf: nothing folded)
     offset: int
     held: dict[str, int]
-    blob: bytes
+    blob: bytes  # Hub.capture(), zlib-compressed (level 1: ~4.5x smaller, ~7 ms each way)
+
+    @classmethod
+    def take(cls, clock: float, offset: int, held: dict[str, int], state: bytes) -> Keyframe:
+        """A keyframe of ``state`` (from ``Hub.capture``)."""
+        return cls(clock, offset, dict(held), zlib.compress(state, 1))
+
+    @property
+    def state(self) -> bytes:
+        """The state to give ``Hub.restore``."""
+        return zlib.decompress(self.blob)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,14 +145,14 @@ def _build(
     hub: Any, path: Path, room: str, every_s: float, progress: Callable[[float], None] | None
 ) -> Index:
     index = Index(room, every_s)
-    index.keyframes.append(Keyframe(float("-inf"), 0, {}, hub.capture()))
+    index.keyframes.append(Keyframe.take(float("-inf"), 0, {}, hub.capture()))
     size = max(1, path.stat().st_size)
     held: dict[str, int] = {}
     due: float | None = None
     pending: tuple[float, dict[str, int], bytes] | None = None
     for n, (offset, kind, command, result, clock) in enumerate(replay.fold(hub, path, room, held)):
         if pending is not None:
-            index.keyframes.append(Keyframe(pending[0], offset, pending[1], pending[2]))
+            index.keyframes.append(Keyframe.take(pending[0], offset, pending[1], pending[2]))
             pending = None
         if kind == "command":
             ts = clock if clock is not None else index.first_ts or 0.0

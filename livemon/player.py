@@ -55,7 +55,7 @@ class Player:
         self.clock: float | None = None
         self.first_ts = index.first_ts if index else None
         self.last_ts = index.last_ts if index else None
-        self._origin = Keyframe(float("-inf"), 0, {}, hub.capture())
+        self._origin = Keyframe.take(float("-inf"), 0, {}, hub.capture())
         self._held: dict[str, int] = {}
         self._steps: Iterator[tuple[int, str, Any, Any, float | None]] = replay.fold(
             hub, path, room, self._held
@@ -125,7 +125,7 @@ class Player:
         try:
             if key is not None:
                 hub.take_alert_changes()
-                hub.restore(key.blob)
+                hub.restore(key.state)
                 self._held.clear()
                 self._held.update(key.held)
                 self._steps = replay.fold(hub, self.path, self.room, self._held, key.offset)
