@@ -85,8 +85,8 @@ def nats_server(tmp_path):
 
 
 def sim(room: str, seed: int, **options) -> SimAdapter:
-    """A short sim room: 3 minutes of broadcast, 200 viewers, every batch at once."""
-    defaults = {"speed": "max", "duration": 180, "viewers": 200, "seed": seed,
+    """A short sim room: 3 minutes of broadcast, 200 viewers, 5 s a batch, every batch at once."""
+    defaults = {"batch_seconds": 5, "speed": "max", "duration": 180, "viewers": 200, "seed": seed,
                 "scenario": "steady", "start": "1767225600"}  # fmt: skip
     return SimAdapter(room=room, **{**defaults, **options})
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import msgpack
 from websockets.asyncio.client import connect
 
@@ -115,4 +117,43 @@ async def test_a_dead_hubs_rooms_are_rebuilt_by_another(tmp_path, nats_server) -
         await feed_bus.close()
         a[2]._tasks.clear()
         a[2].owned.clear()
+        await stop_hub(*a)
+
+
+async def test_a_nats_restart_loses_nothing(tmp_path, nats_server) -> None:
+    """NATS restarted mid-stream: adapters retry until stored, hubs reconnect and fold
+    on, and every room's totals equal the embedded run's."""
+    rooms = {"r1": 11, "r2": 12, "r3": 13}
+    expected = await embedded_metrics(tmp_path, rooms)
+    a = await start_hub(tmp_path, "a", nats_server.url)
+    b = await start_hub(tmp_path, "b", nats_server.url)
+    feed_bus = await Bus(nats_server.url).connect()
+    try:
+        feeds = [asyncio.create_task(BusRunner(sim(room, seed, speed="40"), feed_bus,
+                                               name=f"sim-{room}").run())
+                 for room, seed in rooms.items()]  # fmt: skip
+        await until(lambda: len(a[2].owned) + len(b[2].owned) == 3, what="rooms owned")
+        await asyncio.sleep(0.5)
+        assert not all(f.done() for f in feeds), "the stream ended before the restart"
+        await asyncio.to_thread(nats_server.stop)
+        await asyncio.sleep(1.0)
+        await asyncio.to_thread(nats_server.start)
+        await asyncio.wait_for(asyncio.gather(*feeds), WAIT_S)
+
+        def folded() -> bool:
+            hubs = {room: hub for hub, _, w in (a, b) for room in w.owned}
+            return (
+                set(hubs) == set(rooms)
+                and all(
+                    totals(hubs[room], room) == {k: expected[room][k] for k in KEYS}
+                    for room in rooms
+                    if room in hubs[room].engine.rooms
+                )
+                and all(room in hubs[room].engine.rooms for room in rooms)
+            )
+
+        await until(folded, timeout=WAIT_S, what="every room folded to the embedded totals")
+    finally:
+        await feed_bus.close()
+        await stop_hub(*b)
         await stop_hub(*a)
