@@ -18,12 +18,13 @@ import bisect
 import secrets
 import tempfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from livemon import replay
+from livemon.config import Config
 
 # Measured on a 4-hour 20,000-viewer sim recording (docs/review.md): a seek is
 # mostly the fold after the keyframe (~30 ms per event-minute of such a room on
@@ -94,7 +95,7 @@ class Index:
         return sum(len(k.blob) for k in self.keyframes)
 
 
-def scratch_hub(config: dict[str, Any]) -> tuple[Any, tempfile.TemporaryDirectory]:
+def scratch_hub(config: Config | Mapping[str, Any]) -> tuple[Any, tempfile.TemporaryDirectory]:
     """A hub that folds but never listens, in a throwaway record dir (close the dir after)."""
     from livemon.hub import Hub
 
@@ -125,7 +126,7 @@ def command_label(command: dict[str, Any]) -> str:
 def build(
     path: Path,
     room: str,
-    config: dict[str, Any],
+    config: Config | Mapping[str, Any],
     every_s: float = EVERY_S,
     progress: Callable[[float], None] | None = None,
 ) -> Index:

@@ -47,7 +47,7 @@ def records(
             if positions is None:
                 taken = accept(held.get(name, 0), seq, items, clean)
             else:  # this room's share of a frame of several rooms
-                taken = accept_share(held.get(name, 0), seq, rec[3], items, positions)
+                taken = accept_share(held.get(name, 0), seq, rec[3], items, positions)  # type: ignore[arg-type]
             held[name] = taken.last_seq
             events: list[Event] = taken.events
             if any(e.room != room for e in events):

@@ -22,12 +22,12 @@ HORIZON_S = {"conversion_drop": 900, "viewer_drop": 300, "comment_surge": 180,
              "tech_issue": 120, "stock_out": 60, "stock_low": 60}  # fmt: skip
 
 
-def demo_config(path: str | None, sets: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+def demo_config(path: str | None, sets: list[str] | tuple[str, ...] = ()) -> config_mod.Config:
     """The config ``livemon run --config path --set ...`` uses."""
     return config_mod.load(path, list(sets), adapters=("sim",))
 
 
-async def _play(cfg: dict[str, Any], room: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+async def _play(cfg: config_mod.Config, room: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     from livemon.cli import _adapter_options, _make_adapter
     from livemon.hub import Hub
     from livemon.record import Catalog

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from livemon.config import ROLES, AccessConfig, ConfigError
+from livemon.config import ROLES, AccessConfig, Config, ConfigError
 
 MIN_TOKEN_LEN = 16  # 16 url-safe characters: ~96 bits, past guessing over a network
 GENERATED = "generated"
@@ -60,7 +60,7 @@ class Token:
 
 
 def resolve(
-    config: Mapping[str, Any], environ: Mapping[str, str] | None = None
+    config: Mapping[str, Any] | Config, environ: Mapping[str, str] | None = None
 ) -> dict[str, Token]:
     """The token of each role: environment, then ``[tokens]`` in the config, else generated.
 

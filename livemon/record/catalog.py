@@ -38,35 +38,35 @@ class Catalog:
     def _ensure(self) -> None:
         db = self.db
         if "sessions" not in db.table_names():
-            db["sessions"].create(
+            db.table("sessions").create(
                 {"session": str, "room": str, "path": str, "started_wall": float,
                  "ended_wall": float, "first_ts": float, "last_ts": float, "frames": int},
                 pk=("session", "room"),
             )  # fmt: skip
         if "seek" not in db.table_names():
-            db["seek"].create(
+            db.table("seek").create(
                 {"session": str, "room": str, "second": int, "offset": int},
                 pk=("session", "room", "second"),
             )
         if "commands" not in db.table_names():
-            db["commands"].create(
+            db.table("commands").create(
                 {"session": str, "room": str, "id": str, "action": str, "args": str,
                  "ok": int, "detail": str, "wall": float, "ts": float},
                 pk=("session", "id"),
             )  # fmt: skip
         if "alerts" not in db.table_names():
-            db["alerts"].create(
+            db.table("alerts").create(
                 {"session": str, "room": str, "id": str, "kind": str, "sku": str,
                  "severity": str, "state": str, "since": float, "onset": float, "ts": float,
                  "detail": str, "evidence": str, "suggest": str},
             )  # fmt: skip
-            db["alerts"].create_index(["session", "room", "id"])
+            db.table("alerts").create_index(["session", "room", "id"])
         if "finals" not in db.table_names():  # the numbers a session ended on
-            db["finals"].create(
+            db.table("finals").create(
                 {"session": str, "room": str, "metrics": str}, pk=("session", "room")
             )
         if "minutes" not in db.table_names():
-            db["minutes"].create(
+            db.table("minutes").create(
                 {"session": str, "room": str, "minute": int, "metrics": str},
                 pk=("session", "room", "minute"),
             )
@@ -83,7 +83,7 @@ class Catalog:
 
     def add_session(self, session: str, room: str, path: str) -> None:
         """Register a new (session, room) recording."""
-        self.db["sessions"].insert(
+        self.db.table("sessions").insert(
             {"session": session, "room": room, "path": path, "started_wall": time.time(),
              "ended_wall": None, "first_ts": None, "last_ts": None, "frames": 0},
             replace=True,
@@ -91,7 +91,7 @@ class Catalog:
 
     def update_session(self, session: str, room: str, **fields: Any) -> None:
         """Set ``fields`` on one session row."""
-        self.db["sessions"].update((session, room), fields)
+        self.db.table("sessions").update((session, room), fields)
 
     def update_progress(self, session: str, rows: list[tuple[str, int, float | None]]) -> None:
         """Set ``frames`` and ``last_ts`` (kept when None) of many rooms of ``session`` at once.
@@ -141,7 +141,7 @@ class Catalog:
     def add_command(self, session: str, room: str, command: dict, result: dict,
                     ts: float | None) -> None:  # fmt: skip
         """Keep one command with its result; the same id is kept once."""
-        self.db["commands"].insert(
+        self.db.table("commands").insert(
             {"session": session, "room": room, "id": str(command.get("id")),
              "action": str(command.get("action")), "args": json.dumps(command.get("args")),
              "ok": int(bool(result.get("ok"))), "detail": str(result.get("detail", "")),
@@ -172,7 +172,7 @@ class Catalog:
     def add_alerts(self, rows: list[dict[str, Any]]) -> None:
         """Alert state changes, as sent to consoles."""
         if rows:
-            self.db["alerts"].insert_all(
+            self.db.table("alerts").insert_all(
                 [{**r, "evidence": json.dumps(r.get("evidence")),
                   "suggest": json.dumps(r.get("suggest"))} for r in rows]
             )  # fmt: skip
@@ -180,14 +180,14 @@ class Catalog:
     def add_minutes(self, rows: list[dict[str, Any]]) -> None:
         """Per-minute metric rows ``{session, room, minute, metrics}``."""
         if rows:
-            self.db["minutes"].insert_all(
+            self.db.table("minutes").insert_all(
                 [{**r, "metrics": json.dumps(r["metrics"])} for r in rows], replace=True
             )
 
     def set_finals(self, session: str, metrics_by_room: dict[str, dict[str, Any]]) -> None:
         """The final metrics of each room of a session (written when the hub stops)."""
         if metrics_by_room:
-            self.db["finals"].insert_all(
+            self.db.table("finals").insert_all(
                 [{"session": session, "room": room, "metrics": json.dumps(metrics)}
                  for room, metrics in metrics_by_room.items()], replace=True,
             )  # fmt: skip

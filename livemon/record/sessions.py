@@ -49,7 +49,9 @@ def listing(catalog: Catalog) -> list[dict[str, Any]]:
     """Every recording, newest first, with its review figures."""
     db = catalog.db
     if "finals" not in db.table_names():
-        db["finals"].create({"session": str, "room": str, "metrics": str}, pk=("session", "room"))
+        db.table("finals").create(
+            {"session": str, "room": str, "metrics": str}, pk=("session", "room")
+        )
     rows = []
     for r in catalog.sessions():
         key = [r["session"], r["room"]]

@@ -6,10 +6,11 @@ numbers (``analyse``); ``render`` draws them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from livemon.config import Config
 from livemon.report.analyse import analyse
 from livemon.report.collect import collect
 
@@ -17,7 +18,7 @@ from livemon.report.collect import collect
 def build_report(
     path: Path,
     room: str,
-    config: dict[str, Any],
+    config: Config | Mapping[str, Any],
     title: str = "",
     progress: Callable[[float], None] | None = None,
 ) -> dict[str, Any]:
