@@ -14,7 +14,8 @@ transient error:
 - events carry the platform's message id where it gives one, and a bounded
   LRU of the ids seen drops the ones a resumed platform sends again;
 - it reports ``connecting`` / ``up`` / ``down`` / ``ended`` through
-  :meth:`Adapter.set_feed_state`.
+  :meth:`Adapter.set_feed_state`, and (``assume_live``) says ``live on``
+  when first up, so that the hub watches the room for ``adapter_down``.
 
 Only a refusal that retrying cannot fix (:class:`FeedRefused`: a blocked
 device, a signer that says no) ends the feed with an error.
@@ -54,6 +55,12 @@ TIMING_OPTIONS: Mapping[str, Option] = {
     "retry_s": Option(float, 1.0, "first reconnect delay in seconds (doubles, jittered)"),
     "retry_max_s": Option(float, 30.0, "longest reconnect delay in seconds"),
     "dedup_ids": Option(int, 20_000, "platform message ids remembered to drop resent events"),
+    "assume_live": Option(
+        bool,
+        True,
+        "say the room is live (live on) when the feed first comes up; false: wait "
+        "for the platform's own start message",
+    ),
 }
 
 
@@ -144,6 +151,7 @@ class WebsocketFeed(Adapter):
         self.connects = 0
         self.dropped = 0
         self._alive_at = 0.0  # monotonic time of the last frame or pong received
+        self.said_live = False
 
     # -- what a platform supplies -----------------------------------------
 
@@ -180,6 +188,11 @@ class WebsocketFeed(Adapter):
                 async for batch in self._session():
                     if batch is None:  # the session is up: the next drop starts backoff anew
                         delays = backoff(s["retry_s"], s["retry_max_s"])
+                        if s.get("assume_live") and not self.said_live:
+                            # The hub watches a room for adapter_down only once it is live.
+                            self.said_live = True
+                            yield [{"type": "live", "room": self.room, "ts": time.time(),
+                                    "on": True}]  # fmt: skip
                         continue
                     yield batch
                 if self.feed_state == "ended":

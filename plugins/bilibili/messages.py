@@ -14,6 +14,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from livemon.adapters.feed import Decoded
+from livemon.events import MAX_NAME
 from plugins.bilibili import packets
 
 log = logging.getLogger("livemon.bilibili")
@@ -87,24 +88,24 @@ class Decoder:
             with contextlib.suppress(ValueError, TypeError, AttributeError):
                 key = json.loads(extra).get("id_str") or key
         if text:
-            self._event(out, key, "comment", now, user=str(user[1]), text=text[:1000])
+            self._event(out, key, "comment", now, user=str(user[1])[:MAX_NAME], text=text[:1000])
 
     def _gift(self, notice: dict[str, Any], now: float, out: Decoded) -> None:
         data = notice["data"]
         gold = int(data.get("total_coin") or int(data.get("price", 0)) * int(data.get("num", 1)))
         cents = gold // GOLD_PER_CENT if data.get("coin_type", "gold") == "gold" else 0
         key = ("gift", data.get("tid") or (data.get("uid"), data.get("timestamp"), data.get("rnd")))
-        self._event(out, key, "gift", now, user=str(data["uname"]), value_cents=cents)
+        self._event(out, key, "gift", now, user=str(data["uname"])[:MAX_NAME], value_cents=cents)
 
     def _guard(self, notice: dict[str, Any], now: float, out: Decoded) -> None:
         data = notice["data"]
         cents = int(data.get("price", 0)) * int(data.get("num", 1)) // GOLD_PER_CENT
         key = ("guard", data.get("uid"), data.get("start_time"), data.get("guard_level"))
-        self._event(out, key, "gift", now, user=str(data["username"]), value_cents=cents)
+        self._event(out, key, "gift", now, user=str(data["username"])[:MAX_NAME], value_cents=cents)
 
     def _super_chat(self, notice: dict[str, Any], now: float, out: Decoded) -> None:
         data = notice["data"]
-        user = str(data.get("user_info", {}).get("uname") or data.get("uid"))
+        user = str(data.get("user_info", {}).get("uname") or data.get("uid"))[:MAX_NAME]
         key = ("sc", data.get("id"))
         self._event(out, key + ("gift",), "gift", now, user=user,
                     value_cents=round(float(data["price"]) * 100))  # fmt: skip
@@ -120,7 +121,11 @@ class Decoder:
             return
         key = ("iw", data.get("uid"), data["msg_type"], data.get("trigger_time")
                or data.get("timestamp"))  # fmt: skip
-        fields = {"n": 1} if kind == "enter" else {"user": str(data.get("uname") or data["uid"])}
+        fields = (
+            {"n": 1}
+            if kind == "enter"
+            else {"user": str(data.get("uname") or data["uid"])[:MAX_NAME]}
+        )
         self._event(out, key, kind, now, **fields)
 
     def _likes(self, notice: dict[str, Any], now: float, out: Decoded) -> None:

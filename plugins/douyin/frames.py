@@ -17,6 +17,7 @@ from typing import Any
 from google.protobuf.message import DecodeError
 
 from livemon.adapters.feed import Decoded
+from livemon.events import MAX_NAME
 from plugins.douyin import webcast_pb2 as pb
 
 log = logging.getLogger("livemon.douyin")
@@ -40,7 +41,8 @@ def ack(frame: pb.PushFrame, response: pb.Response) -> bytes:
 
 
 def _user(user: pb.User) -> str:
-    return user.nickName or user.displayId or user.idStr or str(user.id or "")
+    name = user.nickName or user.displayId or user.idStr or str(user.id or "")
+    return name[:MAX_NAME]
 
 
 def _compressed(frame: pb.PushFrame) -> bool:

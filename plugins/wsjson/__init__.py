@@ -44,6 +44,9 @@ class WsJsonAdapter(WebsocketFeed):
         "end_on_live_off": Option(bool, True, "a mapped live event with on = false ends the feed"),
         "map": MapOption(dict, None, "message kind -> event: type and a dotted path per field"),
         **TIMING_OPTIONS,
+        "assume_live": Option(
+            bool, False, "say live on when the feed first comes up (default: map a live message)"
+        ),
     }
 
     def __init__(self, room: str = "room-1", **options: Any) -> None:

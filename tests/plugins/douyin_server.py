@@ -6,7 +6,8 @@ it answers ``hb`` frames with ``hb``, asks for acks (``needAck``) and records
 them, and resumes a reconnecting client from the ``cursor`` in its URL, with
 an overlap of messages already sent (as the real one does), so that
 de-duplication is exercised. It can drop the socket or fall silent after a
-given frame, and refuse the handshake with ``DEVICE_BLOCKED``.
+given frame, answer 503 for a while after a drop, and refuse the handshake
+with ``DEVICE_BLOCKED``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gzip
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -56,6 +58,7 @@ class Behaviour:
     quiet_s: float = 0.0  # pause (heart-beat replies only) before the first frame
     overlap: int = 2  # messages already sent that a resumed connection repeats
     refuse: str = ""  # handshake-msg to refuse every handshake with (e.g. DEVICE_BLOCKED)
+    unavailable_s: float = 0.0  # after a drop, handshakes get HTTP 503 for this long
     end_with_control: bool = True  # after the script, WebcastControlMessage status 3
 
 
@@ -73,6 +76,8 @@ class DouyinStandIn:
         self.cookies: list[str | None] = []
         self.heartbeats = 0
         self.acks: list[tuple[int, bytes]] = []
+        self.unavailable_until = 0.0
+        self.unavailable_answers = 0
         self.server: Server | None = None
 
     async def __aenter__(self) -> DouyinStandIn:
@@ -92,6 +97,9 @@ class DouyinStandIn:
         return f"ws://127.0.0.1:{port}/webcast/im/push/v2/"
 
     def _check(self, conn: ServerConnection, request: Request) -> Response | None:
+        if time.monotonic() < self.unavailable_until:
+            self.unavailable_answers += 1
+            return conn.respond(HTTPStatus.SERVICE_UNAVAILABLE, "try again later\n")
         if not self.how.refuse:
             return None
         # What the real endpoint does: 200 without upgrading, the reason in headers.
@@ -114,6 +122,7 @@ class DouyinStandIn:
             sent = 0
             for first in range(start, len(self.script), self.how.per_frame):
                 if self.how.drop_after.get(number) == sent:
+                    self.unavailable_until = time.monotonic() + self.how.unavailable_s
                     ws.transport.abort()  # mid-stream, no close frame: a dead TCP link
                     return
                 if self.how.silent_after.get(number) == sent:

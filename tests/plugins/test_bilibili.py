@@ -78,6 +78,7 @@ async def test_every_mapped_notification_becomes_its_protocol_event() -> None:
         assert from_dict(event).room == "bl"
     got = [{k: v for k, v in e.items() if k not in ("room", "ts")} for e in events]
     assert got == [
+        {"type": "live", "on": True},  # assume_live: said once, when first up
         {"type": "comment", "user": "小明", "text": "主播好"},
         {"type": "gift", "user": "fan1", "value_cents": 100},
         {"type": "gift", "user": "fan2", "value_cents": 0},

@@ -77,6 +77,7 @@ async def test_every_mapped_message_becomes_its_protocol_event() -> None:
         assert from_dict(event).room == "dy"
     got = [{k: v for k, v in e.items() if k not in ("room", "ts")} for e in events]
     assert got == [
+        {"type": "live", "on": True},  # assume_live: said once, when first up
         {"type": "comment", "user": "小王", "text": "多少钱"},
         {"type": "gift", "user": "u42", "value_cents": 30},
         {"type": "gift", "user": "u43", "value_cents": 990},
@@ -111,6 +112,10 @@ async def test_a_dropped_socket_resumes_without_losing_or_doubling() -> None:
         adapter = adapter_for(server)
         events = await run_feed(adapter)
     assert texts(events) == [f"comment {k}" for k in range(1, 41)]
+    assert [e["on"] for e in events if e["type"] == "live"] == [
+        True,
+        False,
+    ]  # once, not per connect
     assert server.connections == 2 and adapter.connects == 2
     assert server.queries[1]["cursor"] == "12" and server.queries[1]["internal_ext"] == "ext-12"
     assert adapter.dropped == 3  # the overlap the server sent again
@@ -136,6 +141,14 @@ async def test_a_quiet_room_is_not_a_dead_connection() -> None:
         events = await run_feed(adapter)
     assert server.connections == 1 and len(texts(events)) == 3
     assert server.heartbeats >= 5
+
+
+async def test_assume_live_false_waits_for_the_platform() -> None:
+    """With assume_live=false the feed says nothing of live until the platform does."""
+    async with DouyinStandIn(chats(2)) as server:
+        events = await run_feed(adapter_for(server, assume_live=False))
+    assert [e["type"] for e in events] == ["comment", "comment", "live"]
+    assert events[-1]["on"] is False
 
 
 def test_the_public_endpoint_without_a_signer_is_a_clear_error() -> None:
