@@ -30,14 +30,17 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def hub_process() -> Iterator[int]:
-    """A hub process with the bench tokens, recording to a temporary dir; yields its port."""
+def hub_process(bus: str | None = None) -> Iterator[int]:
+    """A hub process with the bench tokens, recording to a temporary dir; yields its port.
+
+    With ``bus`` (a NATS URL) it runs as a hub of that cluster (``serve --bus``).
+    """
     env = {**os.environ, **{f"LIVEMON_{r.upper()}_TOKEN": t for r, t in TOKENS.items()}}
     with tempfile.TemporaryDirectory(prefix="livemon-bench-") as scratch:
         port = _free_port()
         hub = subprocess.Popen(
             [sys.executable, "-m", "livemon.cli", "serve", "--port", str(port),
-             "--record-dir", str(Path(scratch) / "rec")],
+             "--record-dir", str(Path(scratch) / "rec"), *(["--bus", bus] if bus else [])],
             env=env, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:

@@ -59,7 +59,6 @@ def fold_rate(frames: list[bytes], events: int) -> float:
     return events / (time.perf_counter() - t0)
 
 
-
 def _print_mix(label: str, events: list[dict]) -> None:
     mix = Counter(e["type"] for e in events)
     print(f"{label}: " + ", ".join(f"{k} {v / len(events):.0%}" for k, v in mix.most_common()))
@@ -90,6 +89,20 @@ async def _feed(port: int, frames: list[bytes], events: int, name: str) -> float
     return elapsed
 
 
+def bus_rows(url: str, runs: list[tuple[str, list[bytes], int]], rates: dict[str, float]) -> None:
+    """The same runs into a hub on the bus: acked once JetStream has stored each frame."""
+    with hub_process(bus=url) as port:
+        print(f"{'on the bus (' + url + ')':28s} {'events':>10s} {'hub ev/s':>12s} "
+              f"{'embedded':>12s} {'bus/emb':>7s}")  # fmt: skip
+        for i, (label, frames, count) in enumerate(runs):
+            # A fresh adapter name: the bus remembers every name's seqs across runs.
+            name = f"bench-bus-{i}-{time.time_ns()}"
+            elapsed = asyncio.run(_feed(port, frames, count, name))
+            rate = count / elapsed
+            print(f"{label:28s} {count:10,d} {rate:12,.0f} {rates[label]:12,.0f} "
+                  f"{rate / rates[label]:7.2f}")  # fmt: skip
+
+
 def main(argv: list[str]) -> int:
     """Run the benchmark and print its figures; returns the exit status."""
     parser = argparse.ArgumentParser(prog="livemon bench ingest", description=__doc__)
@@ -99,6 +112,8 @@ def main(argv: list[str]) -> int:
                         help="events sent one per frame")  # fmt: skip
     parser.add_argument("--rooms", type=int, default=500,
                         help="rooms of the many-small-rooms mix (0: sim mix only)")  # fmt: skip
+    parser.add_argument("--bus", metavar="nats://HOST:PORT", help="also feed the sim runs to "
+                        "a hub on this NATS server (serve --bus): the bus's cost")  # fmt: skip
     args = parser.parse_args(argv)
 
     print(f"making {args.events:,} sim events ...", file=sys.stderr)
@@ -117,6 +132,7 @@ def main(argv: list[str]) -> int:
         unbatched = sim_events(args.unbatched, room_id="bench-unbatched")
         runs.append(("sim, unbatched (1/frame)", frames_of(unbatched, 1), args.unbatched))
 
+    rates: dict[str, float] = {}
     with hub_process() as port:
         print(f"{'run':28s} {'events':>10s} {'hub ev/s':>12s} {'decode ev/s':>12s} "
               f"{'ratio':>6s} {'fold ev/s':>12s}")  # fmt: skip
@@ -124,10 +140,13 @@ def main(argv: list[str]) -> int:
             print(f"  {label}: sending {len(frames):,} frames ...", file=sys.stderr)
             elapsed = asyncio.run(_feed(port, frames, count, f"bench-{i}"))
             rate = count / elapsed
+            rates[label] = rate
             decode = decode_rate(frames, count)
             fold = fold_rate(frames, count)
             print(f"{label:28s} {count:10,d} {rate:12,.0f} {decode:12,.0f} "
                   f"{rate / decode:6.2f} {fold:12,.0f}")  # fmt: skip
+    if args.bus:
+        bus_rows(args.bus, [r for r in runs if r[0].startswith("sim")], rates)
     print("hub ev/s: websocket -> validate -> engine + detectors -> recorder, until the last seq "
           "is acked (fsynced); decode: the same frames, decode only; fold: decode + engine + "
           "detectors in-process")

@@ -153,24 +153,16 @@ class Bus:
                 delay = min(delay * 2, 2.0)
 
     async def store_seq(self, adapter: str, seq: int) -> None:
-        """Keep ``seq`` as the highest stored of ``adapter`` (never lowered)."""
+        """Keep ``seq`` as the highest stored of ``adapter``.
+
+        One put per frame, after the frame is stored: an adapter's frames are
+        stored one after another, so the newest put is the highest seq.
+        """
         assert self.seqs is not None
-        key = s.token(adapter)
         while True:
             try:
-                entry = await self.seqs.get(key)
-                if int(entry.value or b"0") >= seq:
-                    return
-                await self.seqs.update(key, str(seq).encode(), last=entry.revision)
+                await self.seqs.put(s.token(adapter), str(seq).encode())
                 return
-            except KeyNotFoundError:
-                try:
-                    await self.seqs.create(key, str(seq).encode())
-                    return
-                except KeyWrongLastSequenceError:
-                    continue
-            except KeyWrongLastSequenceError:
-                continue
             except Exception as exc:  # noqa: BLE001 - NATS away: retried
                 log.warning("keeping %s's seq failed (%s); retrying", adapter, exc)
                 await asyncio.sleep(0.2)
