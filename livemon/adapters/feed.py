@@ -271,7 +271,7 @@ class WebsocketFeed(Adapter):
             while True:
                 frame = self.heartbeat()
                 if frame is None:
-                    pong = await ws.ping()
+                    pong = asyncio.ensure_future(await ws.ping())  # already a future
                     # asyncio.wait, not wait_for: the pong future must not be cancelled
                     # (websockets resolves it when the pong arrives).
                     done, _ = await asyncio.wait({pong}, timeout=self.settings["heartbeat_s"])

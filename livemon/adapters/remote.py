@@ -132,14 +132,15 @@ class RemoteRunner:
         if op == "ack":
             self._ack(int(message.get("seq", 0)))
         elif op == "reject":
-            self.rejected.append((message.get("seq"), message.get("error")))
+            self.rejected.append((int(message.get("seq", 0)), str(message.get("error"))))
             log.warning("hub rejected event seq %s: %s", message.get("seq"), message.get("error"))
         elif op == "command":
             asyncio.create_task(self._command(ws, message))
 
     async def _command(self, ws: ClientConnection, message: dict[str, Any]) -> None:
         try:
-            detail = await self.adapter.command(message.get("action"), message.get("args") or {})
+            action = str(message.get("action"))
+            detail = await self.adapter.command(action, message.get("args") or {})
             result = {"ok": True, "detail": str(detail)}
         except CommandRefused as exc:
             result = {"ok": False, "detail": str(exc)}

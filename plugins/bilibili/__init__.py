@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from websockets.asyncio.client import ClientConnection
 
@@ -30,7 +30,7 @@ class BilibiliAdapter(WebsocketFeed):
 
     name = "bilibili"
     description = "Bilibili (哔哩哔哩) live room: danmaku websocket (16-byte packets, zlib/brotli)"
-    options: Mapping[str, Option] = {
+    options: ClassVar[Mapping[str, Option]] = {
         "room_id": Option(int, 0, "the room id (the long one; live.bilibili.com/N may be short)"),
         "server": Option(str, PUBLIC_SERVER, "danmaku websocket URL"),
         "uid": Option(int, 0, "your Bilibili uid for the auth packet (0: anonymous)"),

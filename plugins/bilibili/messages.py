@@ -85,8 +85,9 @@ class Decoder:
         key: Hashable = ("dm", user[0], meta[4], text)
         if len(meta) > 15 and isinstance(meta[15], dict):
             extra = meta[15].get("extra")
-            with contextlib.suppress(ValueError, TypeError, AttributeError):
-                key = json.loads(extra).get("id_str") or key
+            if isinstance(extra, str):
+                with contextlib.suppress(ValueError, TypeError, AttributeError):
+                    key = json.loads(extra).get("id_str") or key
         if text:
             self._event(out, key, "comment", now, user=str(user[1])[:MAX_NAME], text=text[:1000])
 

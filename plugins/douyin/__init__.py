@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from websockets.http11 import Response
 
@@ -43,7 +43,7 @@ class DouyinAdapter(WebsocketFeed):
 
     name = "douyin"
     description = "Douyin (抖音) live room: web push websocket (protobuf PushFrame + gzip)"
-    options: Mapping[str, Option] = {
+    options: ClassVar[Mapping[str, Option]] = {
         "room_id": Option(
             int, 0, "room id of the broadcast (the long roomId in the live.douyin.com/NNN page)"
         ),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Hashable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import msgpack
 
@@ -32,7 +32,7 @@ class WsJsonAdapter(WebsocketFeed):
 
     name = "wsjson"
     description = "any websocket sending JSON or MessagePack, mapped to events in config"
-    options: Mapping[str, Option] = {
+    options: ClassVar[Mapping[str, Option]] = {
         "server": Option(str, "", "websocket URL of the feed (required)"),
         "format": Option(str, "auto", "json, msgpack, or auto (text frames JSON, binary msgpack)"),
         "kind": Option(str, "type", "dotted path of the field that names a message's kind"),
