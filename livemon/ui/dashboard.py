@@ -21,6 +21,7 @@ from livemon.ui.state import HubFacts, RoomView
 from livemon.ui.widgets.alert_panel import AlertPanel, alert_label, suggestion_label
 from livemon.ui.widgets.comment_stream import CommentStream
 from livemon.ui.widgets.confirm_command import ConfirmCommand
+from livemon.ui.widgets.feed_line import FeedLine
 from livemon.ui.widgets.forms import CouponForm, Invalid, PromptForm, parse_positive_int
 from livemon.ui.widgets.key_bar import KeyBar
 from livemon.ui.widgets.kpi_tile import KpiTile
@@ -80,6 +81,7 @@ class DashboardScreen(Screen[None]):
             yield CommentStream(id="comments")
             with Vertical(id="side"):
                 yield TargetBars(id="targets", hint=" (p: plan)")
+        yield FeedLine(id="feeds")
         yield StatusBar(id="status")
         yield KeyBar(id="keys")
 
