@@ -104,6 +104,9 @@ class HubConfig(Section):
     max_future_s: Annotated[float, Meta(gt=0, description=(
         "an event ts more than this ahead of both its room's clock and the hub's clock is "
         "rejected"))] = 600.0
+    max_rooms: Annotated[int, Meta(ge=1, description=(
+        "rooms one hub takes (each has a log, a state and detectors); a new room past it is "
+        "rejected"))] = 1000
 
 
 class TokensConfig(Section):

@@ -7,6 +7,7 @@ does not fit gets one plain message naming the field, in the form
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 import msgspec
@@ -25,6 +26,10 @@ MAX_ID = 128  # sku, order_id, coupon ids
 MAX_NAME = 256  # user, buyer
 MAX_TITLE = 500  # product name
 MAX_TEXT = 1000  # comment text (docs/protocol.md)
+MAX_ROOM = 128  # room id
+# A room id: letters (any script), digits, and . _ : @ - after the first.
+# No slash, space or control character; never "." or "..".
+_ROOM_ID = re.compile(r"\w[\w.:@-]*")
 
 Count = Annotated[int, msgspec.Meta(ge=1, le=MAX_N)]
 Cents = Annotated[int, msgspec.Meta(ge=0, le=MAX_CENTS)]
@@ -134,6 +139,23 @@ AnyEvent = (
     | Order | Refund | Product | Stock | Featured | Coupon | Live
 )  # fmt: skip
 BY_TAG: dict[str, type[Event]] = {t.__struct_config__.tag: t for t in EVENT_TYPES}
+
+
+def room_problem(room: str) -> str | None:
+    """Why ``room`` cannot be a room id, or None if it can.
+
+    >>> room_problem("room-1"), room_problem("直播间_7"), room_problem("7294@douyin")
+    (None, None, None)
+    >>> room_problem("..")
+    'must be letters, digits and . _ : @ - starting with a letter or digit'
+    >>> room_problem("r" * 129)
+    'must be at most 128 characters'
+    """
+    if len(room) > MAX_ROOM:
+        return f"must be at most {MAX_ROOM} characters"
+    if not _ROOM_ID.fullmatch(room):
+        return "must be letters, digits and . _ : @ - starting with a letter or digit"
+    return None
 
 
 class EventError(ValueError):

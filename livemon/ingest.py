@@ -21,6 +21,29 @@ class Accepted:
     last_seq: int = 0  # highest seq of the batch (held afterwards)
 
 
+def drop_rooms(taken: Accepted, refused: dict[str, str]) -> Accepted:
+    """``taken`` without the events of the ``refused`` rooms, each rejected with its reason.
+
+    >>> from livemon.events import Like
+    >>> a = drop_rooms(Accepted([Like("ok", 1.0, 1), Like("..", 1.0, 2)], range(5, 7), [], 6),
+    ...                {"..": "like.room must be ..."})
+    >>> [e.n for e in a.events], a.seqs, a.rejects, a.last_seq
+    ([1], [5], [(6, 'like.room must be ...')], 6)
+    """
+    events: list[Event] = []
+    seqs: list[int] = []
+    rejects = list(taken.rejects)
+    for e, seq in zip(taken.events, taken.seqs, strict=True):
+        reason = refused.get(e.room)
+        if reason is None:
+            events.append(e)
+            seqs.append(seq)
+        else:
+            rejects.append((seq, reason))
+    rejects.sort()
+    return Accepted(events, seqs, rejects, taken.last_seq)
+
+
 def accept(
     held: int, seq: int, items: list[Event | EventError], clean: bool = False
 ) -> Accepted:

@@ -24,6 +24,7 @@ from livemon.detect import Monitor
 from livemon.engine import Engine
 from livemon.hub import Hub
 from livemon.record import log as logfile
+from livemon.record.recorder import room_dir_name
 
 TOKENS = {"ingest": "bench-i", "watch": "bench-w", "control": "bench-c"}
 
@@ -42,7 +43,7 @@ async def _record(record_dir: Path, minutes: float, viewers: int) -> Path:
     )
     await hub.run_adapter(adapter)
     await hub.stop()
-    (log,) = (record_dir / "bench").glob("*.lmrec")
+    (log,) = (record_dir / room_dir_name("bench")).glob("*.lmrec")
     return log
 
 

@@ -34,12 +34,13 @@ from livemon.detect import Monitor, RoomMonitor
 from livemon.engine import Engine, RoomState
 from livemon.engine.tags import QUESTION_TAGS, TECH_TAGS
 from livemon.engine.targets import targets
+from livemon.events import room_problem
 from livemon.hub import access
 from livemon.hub.disk import DiskHealth
 from livemon.hub.feeds import FeedBoard
 from livemon.hub.links import AdapterLink, LocalLink, RemoteLink
 from livemon.hub.outbox import Outbox
-from livemon.ingest import accept
+from livemon.ingest import Accepted, accept, drop_rooms
 from livemon.record import Catalog, Recorder
 
 log = logging.getLogger("livemon.hub")
@@ -88,6 +89,7 @@ class Hub:
         # While the disk fails, unwritten log bytes wait in memory up to this; then
         # ingest waits too (adapters keep their unacked batches meanwhile).
         self.max_pending_bytes = int(config.hub.max_pending_mb * 1024 * 1024)
+        self.max_rooms = config.hub.max_rooms
         self.rails = commands.Guardrails(**msgspec.structs.asdict(config.guardrails))
         self.goals = dict(config.session.targets)
         self.duration_s = config.session.duration_s
@@ -181,12 +183,16 @@ class Hub:
             return None
         session = open_rows[0]["session"]
         for row in open_rows:
-            if row["session"] != session or not Path(row["path"]).exists():
+            if row["session"] != session:
                 continue
             held: dict[str, int] = {}
-            for _ in replay.fold(self, Path(row["path"]), row["room"], held):
-                pass
-            for name, seq in held.items():
+            try:
+                for _ in replay.fold(self, Path(row["path"]), row["room"], held):
+                    pass
+            except Exception as exc:  # one unreadable log must not keep the hub from starting
+                log.error("cannot fold back room %r of session %s from %s (%s): skipped",
+                          row["room"], session, row["path"], exc)  # fmt: skip
+            for name, seq in held.items():  # what was folded is held, even if cut short
                 self.held[name] = max(self.held.get(name, 0), seq)
             state = self.engine.rooms.get(row["room"])
             if state is not None:
@@ -336,7 +342,7 @@ class Hub:
             keep = [i for i, e in enumerate(taken.events) if e.room == only_room]
             taken.events = [taken.events[i] for i in keep]
             taken.seqs = [taken.seqs[i] for i in keep]
-        self._open_logs(taken.events, room)
+        taken = self._admit(taken, room)
         self.held[name] = taken.last_seq
         wall = time.time() if wall is None else wall
         too_far = self.engine.too_far
@@ -369,23 +375,41 @@ class Hub:
         self.fed_names.add(name)
         return rejects
 
-    def _open_logs(self, events: list, room: str | None) -> None:
-        """Open the log of every room of ``events`` (or ``room``), or raise ``RecordError``.
+    def _admit(self, taken: Accepted, room: str | None) -> Accepted:
+        """Open the log of every room of the frame; reject the events of rooms refused.
 
-        Runs before anything of the frame is counted, so a log that cannot be
-        opened leaves the frame untaken: it is not acked, and is sent again.
+        A new room is refused when its id is not a valid room id or the hub
+        already has ``max_rooms`` rooms: its events are rejected, one by one,
+        with the reason. This runs before anything of the frame is counted,
+        so a log that cannot be opened (``RecordError``) leaves the frame
+        untaken: it is not acked, and is sent again.
         """
-        writers = self.recorder.writers
-        rooms = {e.room for e in events} if events else {room} if room else set()
+        events = taken.events
+        # In order of first appearance, so which rooms a cap admits does not depend on hashing.
+        rooms = dict.fromkeys(e.room for e in events) if events else [room] if room else []
+        writers, known = self.recorder.writers, self.engine.rooms
+        refused: dict[str, str] = {}
         for r in rooms:
             if r in writers:
                 continue
+            if r not in known:
+                problem = room_problem(r)
+                if problem is None and len(known) + len(writers.keys() - known) >= self.max_rooms:
+                    problem = (f"is a new room past this hub's {self.max_rooms} rooms "
+                               "([hub] max_rooms): run another hub for more")  # fmt: skip
+                if problem is not None:
+                    refused[r] = problem
+                    continue
             try:
                 self.recorder.writer(r)
             except WRITE_ERRORS as exc:
                 self._open_error = exc
                 raise RecordError(f"cannot open the log of room {r!r}: {exc}") from exc
         self._open_error = None
+        if not refused:
+            return taken
+        reasons = {r: f"event.room {r[:40]!r} {why}" for r, why in refused.items()}
+        return drop_rooms(taken, reasons)
 
     async def _take(self, name: str, room: str | None, frame: bytes | str) -> list | None:
         """``ingest_frame`` for a live feed: waits while the disk cannot take more.
@@ -787,17 +811,23 @@ class Hub:
         self.results[cid] = outcome
         pending.set_result(outcome)
         room = message.get("room")
-        if isinstance(room, str) and room:
+        if isinstance(room, str) and room and not room_problem(room):
             state = self.engine.rooms.get(room)
             command = {k: message.get(k) for k in ("id", "room", "action", "args")}
-            self.recorder.append_command(room, command, outcome, state.clock if state else None)
+            try:
+                self.recorder.append_command(room, command, outcome,
+                                             state.clock if state else None)  # fmt: skip
+            except WRITE_ERRORS as exc:
+                log.error("command %r in room %r was carried out but cannot be recorded: %s",
+                          cid, room, exc)  # fmt: skip
         return {"op": "result", "id": cid, **outcome}
 
     async def _carry_out(self, message: dict[str, Any]) -> dict[str, Any]:
         room, action = message.get("room"), message.get("action")
         args = message.get("args") or {}
-        if not isinstance(room, str) or not room:
-            return {"ok": False, "detail": "command.room must be a room id"}
+        if not isinstance(room, str) or not room or room_problem(room):
+            why = room_problem(room) if isinstance(room, str) and room else "is missing"
+            return {"ok": False, "detail": f"command.room must be a room id: it {why}"}
         problem = commands.check(action, args, self.rails, self.coupons_issued.get(room, 0))
         if problem:
             return {"ok": False, "detail": problem}

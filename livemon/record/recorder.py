@@ -1,6 +1,9 @@
 """The recorder: one append-only log per room of a session, and the catalog beside them.
 
-Files: ``<record_dir>/<room>/<start>-<session>.lmrec``. Log bytes are queued
+Files: ``<record_dir>/<room folder>/<start>-<session>.lmrec``, the folder named
+from a hash of the room id (``room_dir_name``), so that no two rooms share a
+file and no id leads out of the record dir; the catalog keeps the id and
+the path. Log bytes are queued
 and handed to ``write`` (the hub does it on a thread, then acks); catalog rows
 are queued and written in one transaction by ``flush_catalog``.
 """
@@ -8,6 +11,8 @@ are queued and written in one transaction by ``flush_catalog``.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import logging
 import re
 import sqlite3
 import time
@@ -20,12 +25,23 @@ from livemon.record.catalog import Catalog
 # A log write that failed: the writer, the bytes it could not write, and why.
 Failed = tuple[log.LogWriter, bytes, OSError]
 
-_SAFE = re.compile(r"[^A-Za-z0-9_.-]")
+_SAFE = re.compile(r"[^A-Za-z0-9_-]")
+log_ = logging.getLogger("livemon.record")
 
 
 def room_dir_name(room: str) -> str:
-    """A file-system-safe folder name for a room id."""
-    return _SAFE.sub("_", room) or "_"
+    """The folder of a room's logs: a readable prefix and a hash of the whole id.
+
+    Distinct ids get distinct folders (also on case-insensitive file systems),
+    and no id, however long or odd, names a path outside the record dir.
+
+    >>> room_dir_name("room-1"), room_dir_name("..")
+    ('room-1-0be4ad355ee3edc3', '__-34f0828231260469')
+    >>> room_dir_name("r/1") != room_dir_name("r_1"), len(room_dir_name("x" * 300))
+    (True, 57)
+    """
+    digest = hashlib.blake2b(room.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+    return f"{_SAFE.sub('_', room)[:40]}-{digest}"
 
 
 class Recorder:
@@ -44,22 +60,43 @@ class Recorder:
         self._progressed: set[str] = set()  # rooms with frames since the last catalog write
 
     def writer(self, room: str) -> log.LogWriter:
-        """The log of ``room`` in this session, opened (or created) on first use."""
+        """The log of ``room`` in this session, opened (or created) on first use.
+
+        A log of this session that can no longer be opened (gone, unreadable,
+        a name the file system refuses) is reported and left: the room goes
+        on in a new file. Raises ``OSError`` or ``sqlite3.Error`` when no log
+        can be made (a full disk); nothing is then registered.
+        """
         w = self.writers.get(room)
-        if w is None:
-            row = next(
-                (r for r in self.catalog.sessions()
-                 if r["session"] == self.session and r["room"] == room), None,
-            )  # fmt: skip
-            if row is not None:
-                path = Path(row["path"])
+        if w is not None:
+            return w
+        row = next(
+            (r for r in self.catalog.sessions()
+             if r["session"] == self.session and r["room"] == room), None,
+        )  # fmt: skip
+        if row is not None:
+            try:
+                w = log.LogWriter(Path(row["path"]))
                 self._frames[room] = row["frames"] or 0
-            else:
-                stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-                path = self.record_dir / room_dir_name(room) / f"{stamp}-{self.session}.lmrec"
+            except (OSError, log.LogCorrupt) as exc:
+                log_.error("cannot reopen the log of room %r at %s (%s): the room is recorded "
+                           "in a new file from now on", room, row["path"], exc)  # fmt: skip
+        if w is None:
+            stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+            path = self.record_dir / room_dir_name(room) / f"{stamp}-{self.session}.lmrec"
+            n = 1
+            while row is not None and path.exists():  # never the file just given up on
+                n += 1
+                path = path.with_name(f"{stamp}-{self.session}-{n}.lmrec")
+            w = log.LogWriter(path)
+            try:
                 self.catalog.add_session(self.session, room, str(path))
-                self._frames[room] = 0
-            w = self.writers[room] = log.LogWriter(path)
+            except sqlite3.Error:
+                with contextlib.suppress(OSError):
+                    w.close()
+                raise
+            self._frames[room] = 0
+        self.writers[room] = w
         return w
 
     def append_frame(self, room: str, name: str, seq: int, count: int, frame: bytes,

@@ -18,6 +18,7 @@ import msgpack
 from websockets.asyncio.client import connect
 
 from livemon.record.log import EVENTS, scan
+from livemon.record.recorder import room_dir_name
 
 TOKENS = {
     "LIVEMON_INGEST_TOKEN": "ingest-token-0001",
@@ -124,7 +125,7 @@ async def test_kill_9_mid_stream_loses_nothing_and_counts_nothing_twice(tmp_path
         await ws.close()
         assert acked_before > 0
         # A write torn by the crash: a record header promising more than follows.
-        (log,) = (tmp_path / "r").glob("*.lmrec")
+        (log,) = (tmp_path / room_dir_name("r")).glob("*.lmrec")
         whole = log.stat().st_size
         with log.open("ab") as f:
             f.write((4000).to_bytes(4, "little") + b"\0\0\0\0" + b"torn record")

@@ -8,6 +8,7 @@ from pathlib import Path
 from livemon import config
 from livemon.adapters.remote import RemoteRunner
 from livemon.hub import Hub
+from livemon.record.recorder import room_dir_name
 from plugins.sim import SimAdapter
 
 TOKENS = {"ingest": "ti", "watch": "tw", "control": "tc"}
@@ -26,7 +27,7 @@ async def _record(record_dir: Path, remote: bool) -> tuple[bytes, dict]:
     metrics = hub.snapshot("r")
     metrics.pop("feeds")  # the feeds' live state, on the wall clock: not derived from events
     await hub.stop()
-    (log,) = (record_dir / "r").glob("*.lmrec")
+    (log,) = (record_dir / room_dir_name("r")).glob("*.lmrec")
     return log.read_bytes(), metrics
 
 
@@ -65,7 +66,7 @@ def test_replay_folds_the_recording_into_the_live_numbers(tmp_path: Path) -> Non
     from livemon.engine import Engine
 
     data, live = asyncio.run(_record(tmp_path, remote=False))
-    (log,) = (tmp_path / "r").glob("*.lmrec")
+    (log,) = (tmp_path / room_dir_name("r")).glob("*.lmrec")
     engine = Engine()
     for _, kind, _, events in replay.records(log, "r"):
         if kind == "events":

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from livemon import config, replay
 from livemon.hub import Hub
+from livemon.record.recorder import room_dir_name
 from plugins.sim import SimAdapter
 
 TOKENS = {"ingest": "ti", "watch": "tw", "control": "tc"}
@@ -22,7 +23,7 @@ async def _live(record_dir: Path) -> tuple[dict, Path, list]:
     await hub.execute({"id": "h1", "room": "r", "action": "host", "args": {"name": "Lin"}})
     snapshot = hub.snapshot("r")
     await hub.stop()
-    (log,) = (record_dir / "r").glob("*.lmrec")
+    (log,) = (record_dir / room_dir_name("r")).glob("*.lmrec")
     alerts = list(hub.catalog.__class__(record_dir).db.query(
         "select id, kind, state from alerts order by rowid"))  # fmt: skip
     return snapshot, log, alerts

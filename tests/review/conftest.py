@@ -17,6 +17,7 @@ import pytest
 from livemon import config
 from livemon.hub import Hub
 from livemon.record import Catalog
+from livemon.record.recorder import room_dir_name
 from plugins.sim import SimAdapter
 
 TOKENS = {"ingest": "ti", "watch": "tw", "control": "tc"}
@@ -98,7 +99,7 @@ async def record_live(
     snapshot = hub.snapshot(ROOM)
     session = hub.session
     await hub.stop()
-    (log,) = (record_dir / ROOM).glob("*.lmrec")
+    (log,) = (record_dir / room_dir_name(ROOM)).glob("*.lmrec")
     catalog = Catalog(record_dir)
     alerts = list(catalog.db.query("select * from alerts order by rowid"))
     commands = catalog.commands(session)
