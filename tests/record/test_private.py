@@ -37,9 +37,9 @@ def _modes(root: Path) -> dict[str, int]:
 
 async def _record_a_session(record_dir: Path) -> None:
     hub = Hub(config.load(), record_dir, tokens=TOKENS)
-    events = [{"type": "comment", "room": "r/1", "ts": T0 + k, "user": f"buyer{k}",
+    events = [{"type": "comment", "room": "r-1", "ts": T0 + k, "user": f"buyer{k}",
                "text": "hello"} for k in range(5)]  # fmt: skip
-    rejects = hub.ingest_frame("a", "r/1", wire.encode_batch(1, events))
+    rejects = hub.ingest_frame("a", "r-1", wire.encode_batch(1, events))
     assert rejects == []
     await hub.flush()
     hub._write_catalog()

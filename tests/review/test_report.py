@@ -17,6 +17,7 @@ import pytest
 from livemon import config, wire
 from livemon.engine.metrics import METRICS
 from livemon.hub import Hub
+from livemon.record.recorder import room_dir_name
 from livemon.report import build_report, render
 from tests.review.conftest import ROOM, TOKENS, Live, record_live
 
@@ -115,7 +116,7 @@ async def test_a_shift_change_in_the_middle_of_a_second_splits_it_exactly(tmp_pa
         hub.ingest_frame("feed", ROOM, wire.encode_batch(seq, events))
         seq += len(events)
     await hub.stop()
-    (log,) = (tmp_path / ROOM).glob("*.lmrec")
+    (log,) = (tmp_path / room_dir_name(ROOM)).glob("*.lmrec")
     report = build_report(log, ROOM, config.load())
     hosts = {h["host"]: h for h in report["hosts"]}
     assert (hosts["Ann"]["orders"], hosts["Ann"]["gmv_cents"]) == (1, 200)  # o1 refunded

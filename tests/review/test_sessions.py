@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from livemon.record import sessions
+from livemon.record.recorder import room_dir_name
 from tests.review.conftest import Live
 
 
@@ -56,7 +57,7 @@ def _three_sessions(live: Live, tmp_path: Path) -> Path:
     """The live record dir with the session copied twice as older ones, and one left open."""
     record_dir = tmp_path / "rec"
     shutil.copytree(live.record_dir, record_dir)
-    log = next((record_dir / "r").glob("*.lmrec"))
+    log = next((record_dir / room_dir_name("r")).glob("*.lmrec"))
     with sqlite3.connect(record_dir / "catalog.db") as db:
         db.execute("update sessions set path = ?", [str(log)])
         for n, age_days in ((1, 40), (2, 50), (3, 60)):
@@ -80,7 +81,7 @@ def test_prune_by_age_with_a_dry_run_first(live: Live, tmp_path: Path, capsys) -
     """--dry-run lists what --older-than would remove and removes nothing; the real run
     removes those logs and catalog rows; an open session is never pruned."""
     record_dir = _three_sessions(live, tmp_path)
-    before = sorted(p.name for p in (record_dir / "r").glob("*.lmrec"))
+    before = sorted(p.name for p in (record_dir / room_dir_name("r")).glob("*.lmrec"))
     dry = run(
         capsys,
         "sessions",
@@ -94,14 +95,14 @@ def test_prune_by_age_with_a_dry_run_first(live: Live, tmp_path: Path, capsys) -
     assert dry.returncode == 0, dry.stderr
     assert "would remove old1" in dry.stdout and "would remove old2" in dry.stdout
     assert "old3" not in dry.stdout  # still open
-    assert sorted(p.name for p in (record_dir / "r").glob("*.lmrec")) == before
+    assert sorted(p.name for p in (record_dir / room_dir_name("r")).glob("*.lmrec")) == before
     done = run(
         capsys, "sessions", "--record-dir", str(record_dir), "--prune", "--older-than", "30d"
     )
     assert done.returncode == 0 and "pruned 2 recording(s)" in done.stdout
     left = run(capsys, "sessions", "--record-dir", str(record_dir)).stdout
     assert "old1" not in left and "old2" not in left and "old3" in left and live.session in left
-    assert not (record_dir / "r" / "old1.lmrec").exists()
+    assert not (record_dir / room_dir_name("r") / "old1.lmrec").exists()
 
 
 def test_prune_by_size_keeps_the_newest(live: Live, tmp_path: Path, capsys) -> None:
