@@ -7,6 +7,7 @@ from pathlib import Path
 from livemon import config, replay, wire
 from livemon.hub import Hub
 from livemon.record import log
+from livemon.record.recorder import room_dir_name
 
 TOKENS = {"ingest": "ingest-token-0001", "watch": "watch-token-00001",
           "control": "control-token-01"}  # fmt: skip
@@ -36,7 +37,7 @@ async def test_multi_room_frames_are_split_per_room_and_resume_exactly(tmp_path:
     await hub.stop(end_session=False)
 
     for room in "abc":
-        (path,) = (tmp_path / room).glob("*.lmrec")
+        (path,) = (tmp_path / room_dir_name(room)).glob("*.lmrec")
         for _, rec in log.read(path):
             parsed = wire.decode_batch(rec[4])
             assert parsed is not None and {e.room for e in parsed[1]} == {room}
