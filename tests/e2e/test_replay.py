@@ -64,7 +64,8 @@ async def test_replay_command_prints_alerts_then_the_final_snapshot(tmp_path: Pa
             (a["id"], a["kind"], a["state"]) for a in live_alerts
         ]
     for bad, says in ((["--session", "nope"], "see livemon sessions"),
-                      ([str(tmp_path / "nope.lmrec")], "no recording at")):  # fmt: skip
+                      ([str(tmp_path / "nope.lmrec")], "no recording at"),
+                      ([str(log), "--speed", "fast"], "or max")):  # fmt: skip
         missing = subprocess.run(
             [sys.executable, "-m", "livemon.cli", "replay", "--record-dir", str(tmp_path),
              *bad, "--headless"], capture_output=True, text=True, timeout=60,
