@@ -297,6 +297,10 @@ class DetectConfig(Section):
     tech_issue: TechIssueConfig = _section(TechIssueConfig)
     adapter_down: AdapterDownConfig = _section(AdapterDownConfig)
     lifecycle: LifecycleConfig = _section(LifecycleConfig)
+    rules: Annotated[list[dict[str, Any]], Meta(description=(
+        "rules a user writes, [[detect.rules]]: name, when (a condition over the metrics "
+        "and the featured product), for_s, severity, message, suggest (docs/detection.md)"
+    ))] = msgspec.field(default_factory=list)
 
 
 # The embedded demo (livemon run, and serve --adapter sim): an hour-long room

@@ -24,6 +24,7 @@ from livemon.detect.comment_surge import CommentSurgeDetector
 from livemon.detect.conversion_drop import ConversionDropDetector
 from livemon.detect.lifecycle import AlertBook
 from livemon.detect.oversell import OversellDetector
+from livemon.detect.rules import Rule, RuleDetector, RuleInputs, compile_rules
 from livemon.detect.stock_low import StockLowDetector
 from livemon.detect.stock_out import StockOutDetector
 from livemon.detect.tech_issue import TechIssueDetector
@@ -53,8 +54,8 @@ def _rounded(evidence: dict[str, float]) -> dict[str, float]:
 class RoomMonitor:
     """The detectors of one room and its ``AlertBook``."""
 
-    def __init__(self, state: RoomState,
-                 config: DetectConfig | Mapping[str, Any] | None = None) -> None:  # fmt: skip
+    def __init__(self, state: RoomState, config: DetectConfig | Mapping[str, Any] | None = None,
+                 rules: list[Rule] | None = None) -> None:  # fmt: skip
         cfg = coerce_detect(config)
         self.state = state
         self.book = AlertBook(state.room, cfg.lifecycle.min_open_s,
@@ -90,6 +91,11 @@ class RoomMonitor:
         # viewer drop before the conversion drop, which may name it as cause.
         self.per_second: list[SecondDetector] = [self.viewers, self.conversion, self.surge,
                                                  self.tech]  # fmt: skip
+        if rules is None:
+            rules = compile_rules(cfg.rules)
+        if rules:
+            inputs = RuleInputs()  # computed once a second for all of this room's rules
+            self.per_second += [RuleDetector(rule, inputs) for rule in rules]
         # kind -> (since, evidence) of the newest alert opened per kind.
         self.opened: dict[str, tuple[float, dict[str, float]]] = {}
         self.wire()
@@ -267,10 +273,12 @@ class Monitor:
 
     def __init__(self, config: DetectConfig | Mapping[str, Any] | None = None) -> None:
         self.config = coerce_detect(config)
+        # A bad rule is refused here, at start, before any event is folded.
+        self.rules = compile_rules(self.config.rules)
         self.rooms: dict[str, RoomMonitor] = {}
 
     def __call__(self, state: RoomState) -> None:
-        self.rooms[state.room] = RoomMonitor(state, self.config)
+        self.rooms[state.room] = RoomMonitor(state, self.config, self.rules)
 
     def drain(self) -> list[tuple[float, dict[str, Any]]]:
         """Every room's queued alert changes, room by room in order."""
