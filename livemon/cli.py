@@ -111,8 +111,15 @@ def _parser() -> argparse.ArgumentParser:
                    "this size, e.g. 10G")
     p.add_argument("--dry-run", action="store_true", help="with --prune: only say what would go")
 
+    p = sub.add_parser("rules", help="rules a user writes: test FILE [--session ID ...] tries "
+                       "them on recorded sessions")
+    p.add_argument("which", choices=["test"])
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+
     p = sub.add_parser("metrics", help="the metrics and their definitions")
     p.add_argument("--list", action="store_true", required=True)
+    p.add_argument("--config", help="a TOML file merged over the defaults (its rules are listed)")
+    p.add_argument("--set", action="append", default=[], metavar="NAME.key=value")
 
     p = sub.add_parser("bench", help="benchmarks: ingest, latency, replay, memory, detect")
     p.add_argument("which", choices=["ingest", "latency", "replay", "memory", "detect"])
@@ -129,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             "run": cmd_run, "serve": cmd_serve, "console": cmd_console, "adapter": cmd_adapter,
             "stage": cmd_stage, "cluster": cmd_cluster,
             "adapters": cmd_adapters, "sessions": cmd_sessions, "metrics": cmd_metrics,
-            "bench": cmd_bench, "replay": cmd_replay, "report": cmd_report,
+            "bench": cmd_bench, "replay": cmd_replay, "report": cmd_report, "rules": cmd_rules,
         }[args.command](args)  # fmt: skip
     except (config_mod.ConfigError, ValueError) as exc:
         print(f"livemon: {exc}", file=sys.stderr)
@@ -415,7 +422,24 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     print("\nalerts:")
     for key, text in ALERT_KINDS.items():
         print(f"{key:16s} {text}")
+    from livemon.detect.rules import EXTRA_VARIABLES, compile_rules
+
+    print("\nrule names beyond the metrics above ([[detect.rules]] conditions and messages):")
+    for key, text in EXTRA_VARIABLES.items():
+        print(f"{key:20s} {text}")
+    rules = compile_rules(config_mod.load(args.config, args.set).detect.rules)
+    print(f"\nrules in force ({len(rules)}):" if rules else "\nrules in force: none")
+    for r in rules:
+        print(f"rule:{r.name}  {r.severity} when {r.when} for {r.for_s} s"
+              + (f" -> {r.suggest['action']}" if r.suggest else ""))  # fmt: skip
     return 0
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    """``livemon rules test FILE [--session ID ...]``."""
+    from livemon.detect import rules_cmd
+
+    return rules_cmd.run(args.rest)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

@@ -7,11 +7,13 @@ the text stays true when a default changes.
 from __future__ import annotations
 
 ALERT_KINDS: dict[str, str] = {
-    "conversion_drop": "orders per viewer-second fall below their slow baseline by "
-                       "[detect.conversion_drop] drop or more, significantly for Poisson counts "
-                       "(a CUSUM; not one missing order in a quiet minute); crit past crit_drop; "
-                       "seconds with a stock-out of the featured product or a live coupon are "
-                       "left out; suggests a coupon",
+    "conversion_drop": "orders per viewer-second fall below their slow baseline, significantly "
+                       "for Poisson counts (one CUSUM per size in [detect.conversion_drop] drops, "
+                       "thresholds set for fa_per_h false alarms an hour; not one missing order "
+                       "in a quiet minute); crit past crit_drop; seconds with a live coupon are "
+                       "left out; names its cause and suggests that cause's answer: the featured "
+                       "product sold out (restock), a product switch (feature the previous one "
+                       "again), a viewer drop (pin the offer), else a coupon",
     "viewer_drop": "online falls [detect.viewer_drop] warn_drop below its reference (the higher "
                    "of the 5-minute baseline and the level 15-45 s ago), beyond noise; crit past "
                    "crit_drop",
@@ -31,4 +33,7 @@ ALERT_KINDS: dict[str, str] = {
                      "protocol; not raised by this build: the console shows each projection)",
     "disk": "the recording cannot be written (full disk, failing fsync); crit in every room "
             "until a write succeeds",
+    "rule:<name>": "a rule of [[detect.rules]] whose condition held for_s closed seconds in a "
+                   "row: its severity, message and suggested action (livemon metrics --list "
+                   "lists the rules in force)",
 }  # fmt: skip

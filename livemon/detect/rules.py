@@ -166,10 +166,14 @@ class Rule:
         when = spec.get("when")
         if not isinstance(when, str) or not when.strip():
             raise bad("'when' must be a condition, e.g. \"conv_1m < 0.7 * conv_10m\"")
+        text = when.strip()
         try:
-            tree = ast.parse(when.strip(), mode="eval")
+            tree = ast.parse(text, mode="eval")
         except SyntaxError as exc:
-            raise bad(f"column {exc.offset or 0}: {exc.msg}") from None
+            if not exc.offset:  # Python points nowhere when the text stops too soon
+                raise bad(f"column {len(text) + 1}: {exc.msg} (the condition ends too soon)"
+                          ) from None  # fmt: skip
+            raise bad(f"column {exc.offset}: {exc.msg}") from None
 
         def fail(node: ast.AST, reason: str) -> RuleError:
             return bad(f"column {getattr(node, 'col_offset', 0) + 1}: {reason}")

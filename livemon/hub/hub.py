@@ -734,6 +734,9 @@ class Hub:
             "stock": {"low_floor": probe._low_floor, "low_eta_s": probe._low_eta_s},
             "tags": {"question": sorted(QUESTION_TAGS), "tech": sorted(TECH_TAGS)},
             "rooms": sorted(self.engine.rooms),
+            # The user's rules in force, for the console's help screen.
+            "rules": [f"rule:{r.name}: {r.severity} when {r.when} for {r.for_s} s"
+                      for r in self.monitor.rules],
         }  # fmt: skip
 
     async def _serve_console(self, ws: ServerConnection, path: str, role: str = "watch") -> None:

@@ -281,6 +281,9 @@ class LivemonApp(App[None]):
         """Open the key list."""
         if not isinstance(self.screen, HelpScreen):
             note = READ_ONLY if self.role == "watch" else ""
+            rules = self.facts.rules
+            if rules:  # the user's own alert rules ([[detect.rules]]), as the hub runs them
+                note = "\n".join([note, "your rules:", *rules] if note else ["your rules:", *rules])
             self.push_screen(HelpScreen(self.help_keys(), note))
 
     def action_overview(self) -> None:

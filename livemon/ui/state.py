@@ -213,6 +213,7 @@ class HubFacts:
     low_eta_s: float | None = None
     question_tags: frozenset[str] = frozenset()
     tech_tags: frozenset[str] = frozenset()
+    rules: tuple[str, ...] = ()  # the user's rules in force, one line each
 
     @classmethod
     def from_welcome(cls, welcome: dict[str, Any]) -> HubFacts:
@@ -229,6 +230,7 @@ class HubFacts:
             low_eta_s=stock.get("low_eta_s"),
             question_tags=frozenset(tags.get("question") or ()),
             tech_tags=frozenset(tags.get("tech") or ()),
+            rules=tuple(str(r) for r in welcome.get("rules") or ()),
         )
 
 
