@@ -19,7 +19,7 @@ import random
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from livemon.adapters.base import Adapter, Option
 from livemon.adapters.feed import FeedRefused
@@ -34,7 +34,7 @@ class TikTokAdapter(Adapter):
 
     name = "tiktok"
     description = "TikTok LIVE room via the TikTokLive package (extra: tiktok)"
-    options: Mapping[str, Option] = {
+    options: ClassVar[Mapping[str, Option]] = {
         "unique_id": Option(str, "", "the creator's @name whose LIVE to watch (required)"),
         "room_id": Option(int, 0, "TikTok room id, to skip looking it up from the @name"),
         "server": Option(str, "", "sign server base URL (default: TikTokLive's, Euler Stream)"),
@@ -76,7 +76,9 @@ class TikTokAdapter(Adapter):
                                     ("sign_api_key", s["sign_api_key"])) if v}  # fmt: skip
         factory = self.client_factory
         if factory is None:
-            from TikTokLive import TikTokLiveClient as factory
+            from TikTokLive import TikTokLiveClient
+
+            factory = TikTokLiveClient
         return factory(unique_id=s["unique_id"] or str(s["room_id"]),
                        web_kwargs={"signer_kwargs": signer} if signer else None)  # fmt: skip
 

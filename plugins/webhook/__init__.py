@@ -12,7 +12,7 @@ import asyncio
 import importlib.util
 import os
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from livemon.adapters.base import Adapter, Option
 from plugins.webhook.generic import FieldMap
@@ -27,7 +27,7 @@ class WebhookAdapter(Adapter):
 
     name = "webhook"
     description = "shop order webhooks over HTTP (Shopify-style signed, or generic JSON mapped)"
-    options: Mapping[str, Option] = {
+    options: ClassVar[Mapping[str, Option]] = {
         "port": Option(int, 8780, "TCP port to listen on (0: any free port)"),
         "host": Option(str, "127.0.0.1", "address to bind; put a TLS proxy or tunnel in front"),
         "secret": Option(str, "", "the shop's signing secret, or env:VARIABLE (required)"),

@@ -90,7 +90,7 @@ def refund_events(payload: dict[str, Any], room: str, received: float,
             raise PayloadError(f"{where} must be an object")
         oid = line_id(order, text(item.get("line_item_id"), f"{where}.line_item_id"))
         events.append({"type": "refund", "room": room, "ts": ts, "order_id": oid})
-        line = item.get("line_item") if isinstance(item.get("line_item"), dict) else {}
+        line = item["line_item"] if isinstance(item.get("line_item"), dict) else {}
         back, bought = item.get("quantity"), line.get("quantity")
         if isinstance(back, int) and isinstance(bought, int) and back < bought:
             notes.append(f"refund {payload.get('id')} returns {back} of {bought} units of "
