@@ -121,8 +121,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="a TOML file merged over the defaults (its rules are listed)")
     p.add_argument("--set", action="append", default=[], metavar="NAME.key=value")
 
-    p = sub.add_parser("bench", help="benchmarks: ingest, latency, replay, memory, detect")
-    p.add_argument("which", choices=["ingest", "latency", "replay", "memory", "detect"])
+    p = sub.add_parser("bench", help="benchmarks: ingest, latency, replay, memory, detect, stall")
+    p.add_argument("which", choices=["ingest", "latency", "replay", "memory", "detect", "stall"])
     p.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
