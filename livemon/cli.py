@@ -65,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default=None,
                    help="with --web: address to bind (default 127.0.0.1; another address "
                         "needs a watch token, never a control token)")
+    p.add_argument("--ca", help="PEM CA file that signed a wss:// hub's certificate")
 
     p = sub.add_parser("adapter", help="run one adapter as its own process, feeding a hub")
     p.add_argument("name")
@@ -328,14 +329,17 @@ def cmd_stage(args: argparse.Namespace) -> int:
     if not token:
         raise ValueError("no watch token: pass --token or set LIVEMON_WATCH_TOKEN "
                          "(livemon serve prints it)")  # fmt: skip
+    from livemon.tls import client_context
+
+    ssl = client_context(args.url, args.ca)
     if args.web is None:
         from livemon.ui.stage_app import StageApp
 
-        StageApp(args.url, token, args.room).run()
+        StageApp(args.url, token, args.room, ssl=ssl).run()
         return 0
     from livemon.ui.stage_web import serve_stage
 
-    return serve_stage(args.url, token, args.room, args.web, args.host)
+    return serve_stage(args.url, token, args.room, args.web, args.host, ca=args.ca)
 
 
 def cmd_adapter(args: argparse.Namespace) -> int:

@@ -6,6 +6,8 @@ screen: no command keys, no dashboard, nothing that controls the room.
 
 from __future__ import annotations
 
+from ssl import SSLContext
+
 from textual.binding import Binding
 
 from livemon.ui.app import LivemonApp
@@ -21,8 +23,9 @@ class StageApp(LivemonApp):
         Binding("ctrl+c", "quit", "quit", show=False, priority=True),
     ]
 
-    def __init__(self, url: str, token: str, room: str | None = None, *, connect: bool = True):
-        super().__init__(url, token, role="watch", name="stage", connect=connect)
+    def __init__(self, url: str, token: str, room: str | None = None, *, connect: bool = True,
+                 ssl: SSLContext | None = None):  # fmt: skip
+        super().__init__(url, token, role="watch", name="stage", connect=connect, ssl=ssl)
         self.stage = StageScreen(standalone=True)
         self.state.preferred = room
 

@@ -14,11 +14,13 @@ import ipaddress
 import os
 import shlex
 import sys
+from ssl import SSLContext
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from livemon import wire
+from livemon.tls import client_context
 from livemon.ui.client import hub_url
 
 PROBE_TIMEOUT_S = 10.0
@@ -40,11 +42,12 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-async def opens(url: str, token: str) -> bool:
+async def opens(url: str, token: str, ssl: SSLContext | None = None) -> bool:
     """True when the hub at `url` (a full endpoint URL) takes `token` there; False on 1008."""
     hello = {"op": "hello", "v": wire.VERSION, "token": token, "name": "stage-probe"}
+    tls = {"ssl": ssl} if ssl is not None else {}
     try:
-        async with connect(url, max_size=wire.MAX_FRAME) as ws:
+        async with connect(url, max_size=wire.MAX_FRAME, **tls) as ws:
             await ws.send(wire.encode(hello))
             reply = wire.decode(await asyncio.wait_for(ws.recv(), PROBE_TIMEOUT_S))
             return reply["op"] == "welcome"
@@ -54,15 +57,15 @@ async def opens(url: str, token: str) -> bool:
         raise
 
 
-async def check_watch_token(url: str, token: str) -> None:
+async def check_watch_token(url: str, token: str, ssl: SSLContext | None = None) -> None:
     """Raise ValueError unless the hub takes `token` on /watch and refuses it on /control."""
     try:
-        if await opens(hub_url(url, "/control"), token):
+        if await opens(hub_url(url, "/control"), token, ssl):
             raise ValueError(
                 "that is a control token: serving the stage to the network needs "
                 "a watch token (LIVEMON_WATCH_TOKEN), which cannot send commands"
             )
-        if not await opens(hub_url(url, "/watch"), token):
+        if not await opens(hub_url(url, "/watch"), token, ssl):
             raise ValueError(
                 "the hub refused the token on /watch: check LIVEMON_WATCH_TOKEN / --token"
             )
@@ -72,7 +75,7 @@ async def check_watch_token(url: str, token: str) -> None:
         ) from None
 
 
-def stage_command(url: str, room: str | None) -> str:
+def stage_command(url: str, room: str | None, ca: str | None = None) -> str:
     """The command textual-serve runs for each browser: this livemon, stage, no token.
 
     >>> stage_command("ws://127.0.0.1:8765", "room-2").endswith(
@@ -82,10 +85,13 @@ def stage_command(url: str, room: str | None) -> str:
     argv = [sys.executable, "-m", "livemon.cli", "stage", "--url", url]
     if room:
         argv += ["--room", room]
+    if ca:
+        argv += ["--ca", os.path.abspath(ca)]
     return shlex.join(argv)
 
 
-def serve_stage(url: str, token: str, room: str | None, port: int, host: str | None) -> int:
+def serve_stage(url: str, token: str, room: str | None, port: int, host: str | None,
+                ca: str | None = None) -> int:  # fmt: skip
     """Serve the stage screen on `host:port` (default 127.0.0.1) until interrupted."""
     try:
         from textual_serve.server import Server
@@ -93,9 +99,9 @@ def serve_stage(url: str, token: str, room: str | None, port: int, host: str | N
         raise ValueError("--web needs textual-serve: pip install 'livemon[web]'") from None
     bind = host or "127.0.0.1"
     if not is_loopback(bind):
-        asyncio.run(check_watch_token(url, token))
+        asyncio.run(check_watch_token(url, token, client_context(url, ca)))
     os.environ["LIVEMON_WATCH_TOKEN"] = token  # inherited by each page's process
     title = f"livemon stage{' · ' + room if room else ''}"
     print(f"livemon stage on http://{bind}:{port}  (hub {url})", file=sys.stderr, flush=True)
-    Server(stage_command(url, room), host=bind, port=port, title=title).serve()
+    Server(stage_command(url, room, ca), host=bind, port=port, title=title).serve()
     return 0

@@ -150,3 +150,19 @@ async def test_a_console_without_the_ca_says_to_pass_one(tls_hub):
         assert app.client.state.status == "lost"
         assert "certificate is not trusted" in app.client.state.detail
         assert "--ca" in app.client.state.detail
+
+
+async def test_the_stage_screen_goes_live_over_wss_with_a_ca(tls_hub, cert):
+    """``livemon stage``'s app, given the CA, reaches live on a wss:// hub with a watch token;
+    served to browsers, each page's stage process gets the same --ca."""
+    from livemon.ui.stage_app import StageApp
+    from livemon.ui.stage_web import stage_command
+
+    app = StageApp(tls_hub.url(), TOKENS["watch"], ssl=tls.client_context(tls_hub.url(), cert[0]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(int(WAIT_S / 0.02)):
+            if app.client.state.status == "live":
+                break
+            await pilot.pause(0.02)
+        assert app.client.state.status == "live", app.client.state
+    assert stage_command(tls_hub.url(), None, str(cert[0])).endswith(f"--ca {cert[0]}")
