@@ -115,8 +115,9 @@ class Player:
             target = max(self.first_ts, target)
             if self.last_ts is not None:
                 target = min(self.last_ts, target)
-        key = self.index.before(target) if self.index is not None else self._origin
-        if self.clock is not None and key.clock <= self.clock < target and not self.ended:
+        nearest = self.index.before(target) if self.index is not None else self._origin
+        key: Keyframe | None = nearest
+        if self.clock is not None and nearest.clock <= self.clock < target and not self.ended:
             key = None  # folding on from here is shorter (a seek forward within a keyframe)
         hub = self.hub
         hub.muted = True

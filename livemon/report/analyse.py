@@ -277,7 +277,7 @@ class Analysis:
         if action == "host":
             return [online]
         if action == "restock":
-            sku = (command.get("args") or {}).get("sku")
+            sku = str((command.get("args") or {}).get("sku"))
             units = self._per_second(self.r.sku_units.get(sku, {}))
             return [
                 _rate_verdict(
@@ -347,7 +347,7 @@ class Analysis:
         return rows
 
     def question_rows(self) -> list[dict[str, Any]]:
-        rows = []
+        rows: list[dict[str, Any]] = []
         for tag, texts in self.r.questions.items():
             rows.append(
                 {
@@ -375,7 +375,11 @@ def analyse(review: Review, title: str = "") -> dict[str, Any]:
         "room": review.room,
         "first_ts": review.first_ts,
         "last_ts": review.last_ts,
-        "duration_s": (review.last_ts - review.first_ts) if review.first_ts else 0,
+        "duration_s": (
+            review.last_ts - review.first_ts
+            if review.first_ts is not None and review.last_ts is not None
+            else 0
+        ),
         "totals": totals,
         "minutes": a.minutes(),
         "markers": a.markers(),

@@ -177,7 +177,7 @@ class Collector:
 
 
 def collect(
-    path: Path, room: str, config: dict[str, Any], progress: Callable[[float], None] | None = None
+    path: Path, room: str, config: Any, progress: Callable[[float], None] | None = None
 ) -> Review:
     """Fold ``room``'s recording once and gather its ``Review``."""
     hub, scratch = keyframes.scratch_hub(config)

@@ -128,14 +128,15 @@ class ReplayApp(LivemonApp):
     def __init__(self, url: str, token: str, player: Player, title: str = "") -> None:
         super().__init__(url, token, "watch", name="replay")
         self.player = player
-        self.dashboard = ReplayDashboard(player, title)
+        self.replay_screen = ReplayDashboard(player, title)
+        self.dashboard = self.replay_screen
         player.on_seek = self._after_seek
 
     def _after_seek(self, clock: float) -> None:
         """After a seek the room's curves, alerts and comments start again at the new time."""
         room = self.player.room
         self.state.rooms[room] = RoomView(room)
-        self.dashboard.restart()
+        self.replay_screen.restart()
         if self.state.current == room:
             self.view = self.state.rooms[room]
 

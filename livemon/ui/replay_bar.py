@@ -7,11 +7,11 @@ console's process, so pausing, speed and seeks need no protocol.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
@@ -37,12 +37,12 @@ def parse_when(text: str, first_ts: float, last_ts: float) -> float:
     text = text.strip()
     try:
         if text.startswith("+"):
-            parts = [float(p) for p in text[1:].split(":")]
-            if len(parts) == 1:
-                return first_ts + parts[0] * 60
+            pieces = [float(p) for p in text[1:].split(":")]
+            if len(pieces) == 1:
+                return first_ts + pieces[0] * 60
             seconds = 0.0
-            for p in parts:
-                seconds = seconds * 60 + p
+            for piece in pieces:
+                seconds = seconds * 60 + piece
             return first_ts + seconds
         parts = [int(p) for p in text.split(":")]
         if not 2 <= len(parts) <= 3:
@@ -184,8 +184,9 @@ class BookmarkScreen(ModalScreen[float | None]):
         border: round $accent; background: $surface; padding: 1 2;
     }
     """
-    BINDINGS = [Binding("escape,b", "dismiss_none", "close")] + [
-        Binding(str(n), f"jump({n})", show=False) for n in range(1, 10)
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,b", "dismiss_none", "close"),
+        *(Binding(str(n), f"jump({n})", show=False) for n in range(1, 10)),
     ]
 
     def __init__(self, bookmarks: list[Marker], first_ts: float | None) -> None:
