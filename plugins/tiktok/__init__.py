@@ -119,7 +119,8 @@ class TikTokAdapter(Adapter):
             for kind, tag in listens.items():
                 client.add_listener(kind, _enqueue(inbox, tag))
             try:
-                await client.start(room_id=s["room_id"] or None)
+                # TikTokLive's start has no deadline of its own (room lookup, signing).
+                await asyncio.wait_for(client.start(room_id=s["room_id"] or None), s["silence_s"])
             except UserOfflineError:
                 self.set_feed_state("down", f"{who} is not live; looking again in "
                                     f"{s['offline_retry_s']:g} s")  # fmt: skip

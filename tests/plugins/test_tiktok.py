@@ -138,6 +138,8 @@ class StandIn(TikTokLiveClient):
         messages, end = self.platform.sessions[min(index, len(self.platform.sessions) - 1)]
         if isinstance(end, Exception):
             raise end
+        if end == "hang":  # the room lookup or the sign server never answers
+            await asyncio.sleep(3600)
         self._room_id = 7001
         self._script = asyncio.create_task(self._play(messages, end))
         return self._script
@@ -239,6 +241,18 @@ async def test_reconnects_lose_nothing_and_double_nothing() -> None:
     assert states[3][1] == "@shop is not live; looking again in 0.01 s"
     assert states[6][1].startswith("TikTok closed the connection; reconnecting in")
     assert states[9][1].startswith("no message for 0.3 s; reconnecting in")
+
+
+async def test_a_start_that_never_answers_is_given_up_and_retried() -> None:
+    """A connect attempt that hangs is abandoned after silence_s and the next one goes on."""
+    platform = Platform([([], "hang"), ([comment(1, "hello"), LiveEndEvent(action=3)], "drop")])
+    adapter = adapter_on(platform)
+    states: list[tuple[str, str]] = []
+    adapter.watch_feed_state(lambda state, detail: states.append((state, detail)))
+    events = await collect(adapter)
+    assert [e["text"] for e in events if e["type"] == "comment"] == ["hello"]
+    assert platform.connections == 2
+    assert states[1][0] == "down" and states[1][1].startswith("TimeoutError")
 
 
 async def test_the_tiktok_feed_reaches_the_hub_once_through_its_drops(tmp_path) -> None:
