@@ -280,7 +280,9 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--tune", action="store_true",
                         help="threshold sweep on tuning seeds")  # fmt: skip
-    parser.add_argument("--no-sweep", action="store_true", help="skip the room-size sweep")
+    parser.add_argument(
+        "--no-sweep", action="store_true", help="skip the room-size sweeps and the river candidates"
+    )
     args = parser.parse_args(argv)
     cfg = demo_run.demo_config(args.config, args.set)
     detect_cfg = cfg.get("detect", {})
@@ -382,10 +384,19 @@ def main(argv: list[str]) -> int:
         s, p = score(group, "default", "conversion_drop"), score(group, "peer", "conversion_drop")
         print(f"{viewers:>8} {_fmt(s['recall']):>7} {_fmt(s['median'], '.0f'):>6} "
               f"{_fmt(s['p90'], '.0f'):>6} {_fmt(p['median'], '.0f'):>9}")  # fmt: skip
-    print("\ndetection cost (mixed scenario, best of 5, detectors on minus off):")
-    for viewers, minutes in ((1000, args.minutes), (20_000, 20.0)):
+    from livemon.bench import river_candidates
+
+    if not args.no_sweep:
+        print("\nriver candidates against what they would replace (viewer_drop on the real curves; "
+          "HalfSpaceTrees on sim minutes):")  # fmt: skip
+        for line in river_candidates.table():
+            print(f"  {line}")
+    print("\ndetection cost (mixed scenario, best of 5, detectors on minus off; per event, and "
+          "all of it per second of the room):")  # fmt: skip
+    for viewers, minutes in ((1000, args.minutes), (20_000, 20.0), (50, args.minutes)):
         cost, n = cost_per_event(detect_cfg, viewers, minutes)
-        print(f"  {viewers:>6} viewers: {cost * 1e6:.2f} µs/event over {n:,} events")
+        print(f"  {viewers:>6} viewers: {cost * 1e6:.2f} µs/event over {n:,} events, "
+              f"{cost * n / (minutes * 60) * 1e6:.2f} µs/room-second")  # fmt: skip
     return 0
 
 

@@ -133,8 +133,16 @@ class ViewerDropDetector(SecondDetector):
     def _push(self, sec: int, online: float) -> None:
         """Record second ``sec`` in the ring (a gap repeats the last level); O(1) per second."""
         last = self._last_sec
-        fill = 1 if last is None else max(1, min(sec - last, self.recent_s))
         ring, n, span = self._ring, self.recent_s, self._span
+        if last is not None and sec - last == 1 and self._filled >= n:
+            # The usual case: the next second, the ring full.
+            i = self._filled % n
+            self._sum += ring[(i + span) % n] - ring[i]
+            ring[i] = online
+            self._filled += 1
+            self._last_sec = sec
+            return
+        fill = 1 if last is None else max(1, min(sec - last, self.recent_s))
         for k in range(fill):
             value = online if k == fill - 1 else self._online
             # With the ring full, slot ``i`` holds the oldest second; it leaves
