@@ -421,6 +421,15 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     print("\nper product:")
     for key, text in PRODUCT_METRICS.items():
         print(f"{key:14s} {text}")
+    from livemon.engine.shifts import SHIFT_METRICS
+    from livemon.engine.targets import TARGET_FIELDS
+
+    print("\nper host shift (snapshot shift and shifts[]):")
+    for key, text in SHIFT_METRICS.items():
+        print(f"{key:14s} {text}")
+    print("\nper target (snapshot targets[]):")
+    for key, text in TARGET_FIELDS.items():
+        print(f"{key:14s} {text}")
     from livemon.detect.kinds import ALERT_KINDS
 
     print("\nalerts:")

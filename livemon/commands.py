@@ -11,7 +11,7 @@ from typing import Any
 from livemon.events import MAX_ID, MAX_NAME, MAX_STOCK, MAX_TEXT
 
 PLATFORM_ACTIONS = frozenset({"coupon", "feature", "unfeature", "restock", "pin"})
-HUB_ACTIONS = frozenset({"host", "mark", "ack"})
+HUB_ACTIONS = frozenset({"host", "mark", "ack", "plan"})
 ACTIONS = PLATFORM_ACTIONS | HUB_ACTIONS
 
 
@@ -58,8 +58,8 @@ def check(action: Any, args: Any, rails: Guardrails, coupons_issued: int) -> str
     'guardrail: discount 99999 cents is over the maximum of 5000'
     >>> check("restock", {"sku": "a", "add": 0}, Guardrails(), 0)
     'args.add must be an int >= 1'
-    >>> check("dance", {}, Guardrails(), 0)
-    "unknown action 'dance' (actions: ack, coupon, feature, host, mark, pin, restock, unfeature)"
+    >>> check("dance", {}, Guardrails(), 0)  # doctest: +ELLIPSIS
+    "unknown action 'dance' (actions: ack, coupon, feature, host, mark, pin, plan, restock, ...)"
     """
     if action not in ACTIONS:
         return f"unknown action {action!r} (actions: {', '.join(sorted(ACTIONS))})"
@@ -97,4 +97,8 @@ def check(action: Any, args: Any, rails: Guardrails, coupons_issued: int) -> str
         problem = _str(args, "label", longest=MAX_NAME)
     elif action == "ack":
         problem = _str(args, "alert_id")
+    elif action == "plan":
+        from livemon.hub.plan import check_plan
+
+        problem = check_plan(args)
     return problem

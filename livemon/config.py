@@ -164,14 +164,26 @@ class GuardrailsConfig(Section):
         "coupon commands per session"))] = 20
 
 
+class HostSlot(Section):
+    """One host's scheduled time on air, in minutes from the session's first event."""
+
+    name: Annotated[str, Meta(min_length=1, description="the host's name")]
+    start_min: Annotated[float, Meta(ge=0, description="goes on air this many minutes in")]
+    end_min: Annotated[float, Meta(gt=0, description="...and off air this many minutes in")]
+
+
 class SessionConfig(Section):
-    """``[session]``: the broadcast's schedule and targets."""
+    """``[session]``: the broadcast's plan: schedule, targets and host shifts."""
 
     duration_s: Annotated[float, Meta(gt=0, description=(
         "scheduled length, for target projections"))] = 7200.0
     targets: Annotated[dict[str, Annotated[int, Meta(ge=0)]], Meta(description=(
         "targets the console tracks (0 = none): gmv_cents, orders, or units:<sku>"))] = (
         msgspec.field(default_factory=lambda: {"gmv_cents": 0, "orders": 0}))
+    hosts: Annotated[list[HostSlot], Meta(description=(
+        "the host schedule: [{name, start_min, end_min}], minutes from the first event "
+        "(the console's p edits it; h records an unscheduled change)"))] = (
+        msgspec.field(default_factory=list))
 
 
 class ConversionDropConfig(Section):
@@ -280,6 +292,25 @@ class AdapterDownConfig(Section):
         "wall-clock seconds without frames (or connection) from a live room's adapter"))] = 10.0
 
 
+class BehindTargetConfig(Section):
+    """``[detect.behind_target]``: a target's projection stays short of it."""
+
+    share: Annotated[float, Meta(gt=0, le=1, description=(
+        "projection / target under which the alert may open"))] = 0.9
+    clear_share: Annotated[float, Meta(gt=0, description=(
+        "projection / target at or over which it may resolve (above share: hysteresis)"))] = 0.97
+    crit_share: Annotated[float, Meta(gt=0, le=1, description=(
+        "projection / target under which it is crit"))] = 0.7
+    sustain_s: Annotated[float, Meta(ge=1, description=(
+        "seconds of event time either condition must hold"))] = 300.0
+    warmup_s: Annotated[float, Meta(ge=0, description=(
+        "seconds from the session start before anything is judged"))] = 600.0
+    coupon_discount_cents: Annotated[int, Meta(ge=1, description=(
+        "the coupon template it suggests: discount per coupon"))] = 1000
+    coupon_count: Annotated[int, Meta(ge=1, description=(
+        "...and how many coupons"))] = 200
+
+
 class LifecycleConfig(Section):
     """``[detect.lifecycle]``: how long an alert stays open at least."""
 
@@ -296,6 +327,7 @@ class DetectConfig(Section):
     comment_surge: CommentSurgeConfig = _section(CommentSurgeConfig)
     tech_issue: TechIssueConfig = _section(TechIssueConfig)
     adapter_down: AdapterDownConfig = _section(AdapterDownConfig)
+    behind_target: BehindTargetConfig = _section(BehindTargetConfig)
     lifecycle: LifecycleConfig = _section(LifecycleConfig)
     rules: Annotated[list[dict[str, Any]], Meta(description=(
         "rules a user writes, [[detect.rules]]: name, when (a condition over the metrics "

@@ -185,6 +185,14 @@ def metrics_md() -> str:
     lines += [f"| `{k}` | {v.replace('|', '/')} |" for k, v in METRICS.items()]
     lines += ["", "## Per product (`products[]`)", "", "| key | definition |", "|---|---|"]
     lines += [f"| `{k}` | {v.replace('|', '/')} |" for k, v in PRODUCT_METRICS.items()]
+    from livemon.engine.shifts import SHIFT_METRICS
+    from livemon.engine.targets import TARGET_FIELDS
+
+    lines += ["", "## Per host shift (`shift`, `shifts[]`)", "", "| key | definition |",
+              "|---|---|"]  # fmt: skip
+    lines += [f"| `{k}` | {v.replace('|', '/')} |" for k, v in SHIFT_METRICS.items()]
+    lines += ["", "## Per target (`targets[]`)", "", "| key | definition |", "|---|---|"]
+    lines += [f"| `{k}` | {v.replace('|', '/')} |" for k, v in TARGET_FIELDS.items()]
     lines += ["", "## Alerts", "",
               "Each alert opens once, escalates from warn to crit, can be acknowledged and",
               "resolves with hysteresis; it carries its evidence and, where one helps, a",

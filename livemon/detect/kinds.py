@@ -29,8 +29,10 @@ ALERT_KINDS: dict[str, str] = {
                   "sound or a black screen within window_s; crit from crit_users",
     "adapter_down": "a live room's feed is down, or its adapter silent or disconnected, for more "
                     "than [detect.adapter_down] silence_s of wall-clock time",
-    "behind_target": "a session target's projection at the scheduled end falls short of it (in the "
-                     "protocol; not raised by this build: the console shows each projection)",
+    "behind_target": "the worst target's projection at the scheduled end (smoothed pace, see "
+                     "targets) stays under [detect.behind_target] share of it for sustain_s "
+                     "(after warmup_s); resolves at clear_share for sustain_s; crit under "
+                     "crit_share; suggests the coupon template set there",
     "disk": "the recording cannot be written (full disk, failing fsync); crit in every room "
             "until a write succeeds",
     "rule:<name>": "a rule of [[detect.rules]] whose condition held for_s closed seconds in a "

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from livemon import events as ev
+from livemon.engine.shifts import ShiftBook
 from livemon.engine.tags import tag_batch
 from livemon.engine.window import Rolling
 from livemon.events import MAX_TOTAL, EventError
@@ -107,6 +108,8 @@ class RoomState:
         self.orders = self.units = self.gmv_cents = self.refunds = 0
         self.duplicate_orders = self.unknown_sku_orders = 0
         self.buyers: set[str] = set()
+        self.viewer_s_total = 0  # integral of online over the session, second by second
+        self.shifts = ShiftBook()
         # order_id -> pack_order(...) while counted, None once refunded; kept for
         # the whole session (duplicates and refunds), so kept small.
         self.order_book: dict[str, int | tuple[int, int, int, int] | None] = {}
@@ -197,6 +200,7 @@ class RoomState:
             vs = self._w_viewer_s  # the online level held for the second just left
             vs.buckets[old % vs.span] += self.online
             vs.total += self.online
+            self.viewer_s_total += self.online
         else:
             for w in self._all_windows:
                 w.advance(sec)
@@ -208,7 +212,11 @@ class RoomState:
                 vs = self._w_viewer_s
                 for s in range(max(old, sec - WINDOW_S), sec):
                     vs.add(s, self.online)
+                self.viewer_s_total += self.online * (sec - old)
         self.newest_sec = sec
+        shifts = self.shifts
+        if shifts.origin is None or shifts._next < len(shifts.changes):
+            shifts.tick(self, ts)
         last_closable = int(ts - LATENESS_S) - 1
         if last_closable > self.closed_sec:  # type: ignore[operator]
             if self._untagged:
@@ -225,6 +233,9 @@ class RoomState:
         self.online = e.online
         if e.online > self.online_peak:
             self.online_peak = e.online
+        shift = self.shifts.current
+        if shift is not None and e.online > shift.online_peak:
+            shift.online_peak = e.online
         if e.total is not None:
             self.total_reported = e.total
 
@@ -309,6 +320,9 @@ class RoomState:
         self.units += qty
         self.gmv_cents += amount
         self.buyers.add(e.buyer)
+        shift = self.shifts.current
+        if shift is not None:
+            shift.buyers.add(e.buyer)
         i = sec % WINDOW_S  # the three room windows, inlined: orders are frequent
         w = self._w_orders
         w.buckets[i] += 1

@@ -33,13 +33,13 @@ from livemon.adapters.base import Adapter
 from livemon.detect import Monitor, RoomMonitor
 from livemon.engine import Engine, RoomState
 from livemon.engine.tags import QUESTION_TAGS, TECH_TAGS
-from livemon.engine.targets import targets
 from livemon.events import room_problem
 from livemon.hub import access
 from livemon.hub.disk import DiskHealth
 from livemon.hub.feeds import FeedBoard
 from livemon.hub.links import AdapterLink, LocalLink, RemoteLink
 from livemon.hub.outbox import Outbox
+from livemon.hub.plan import RoomPlan
 from livemon.ingest import Accepted, accept, drop_rooms
 from livemon.record import Catalog, Recorder
 
@@ -91,8 +91,6 @@ class Hub:
         self.max_pending_bytes = int(config.hub.max_pending_mb * 1024 * 1024)
         self.max_rooms = config.hub.max_rooms
         self.rails = commands.Guardrails(**msgspec.structs.asdict(config.guardrails))
-        self.goals = dict(config.session.targets)
-        self.duration_s = config.session.duration_s
         if tokens is None:  # from the environment or the config, checked, else generated
             resolved = access.resolve(config)
             tokens = {role: t.value for role, t in resolved.items()}
@@ -155,6 +153,8 @@ class Hub:
         """A new room: detectors, and a metrics row for the catalog at each closed minute."""
         self.monitor(state)
         state.second_listeners.append(self._minute)
+        state.plan = RoomPlan(state, self.config.session, self.monitor.rooms[state.room].book,
+                              self.config.detect.behind_target)  # fmt: skip
 
     def _minute(self, state: RoomState, sec: int) -> None:
         if (sec + 1) % 60 == 0:
@@ -235,6 +235,9 @@ class Hub:
             if name in monitors:
                 monitors[name].wire()
             state.second_listeners.append(self._minute)  # as _attach does, in its order
+            plan = getattr(state, "plan", None)
+            if plan is not None:
+                plan.wire()
         for mine, theirs in ((self.hosts, hosts), (self.coupons_issued, coupons),
                              (self.results, results)):  # fmt: skip
             mine.clear()
@@ -538,10 +541,16 @@ class Hub:
     def snapshot(self, room: str) -> dict[str, Any]:
         """The full ``snapshot`` message of ``room``."""
         message = self.engine.snapshot(room)
-        message["host"] = self.hosts.get(room)
+        state = self.engine.rooms[room]
+        message["host"] = state.shifts.host or self.hosts.get(room)
         monitor = self.monitor.rooms.get(room)
         message["alerts"] = monitor.book.open_alerts() if monitor is not None else []
-        message["targets"] = targets(self.engine.rooms[room], self.goals, self.duration_s)
+        plan: RoomPlan = state.plan
+        message["targets"] = plan.tracker.snapshot()
+        message["plan"] = plan.as_dict()
+        shifts = state.shifts.all(state)
+        message["shift"] = shifts[-1] if shifts else None
+        message["shifts"] = shifts
         message["feeds"] = self.feeds.views(room)
         return message
 
@@ -856,9 +865,17 @@ class Hub:
             self.coupons_issued[room] = self.coupons_issued.get(room, 0) + 1
         elif action == "host":
             self.hosts[room] = args["name"]
-            if room in self.engine.rooms:
+            state = self.engine.rooms.get(room)
+            if state is not None:
+                state.shifts.change(state, args["name"])  # a new shift, at the room's clock
                 self.dirty.add(room)
             return {"ok": True, "detail": f"host on air: {args['name']}"}
+        elif action == "plan":
+            state = self.engine.rooms.get(room)
+            if state is None:
+                return {"ok": False, "detail": f"no room {room} yet: a plan needs its first event"}
+            self.dirty.add(room)
+            return {"ok": True, "detail": state.plan.apply(args)}
         elif action == "mark":
             return {"ok": True, "detail": f"bookmark: {args['label']}"}
         elif action == "ack":

@@ -25,12 +25,23 @@ from livemon.ui.widgets.feed_line import FeedLine
 from livemon.ui.widgets.forms import CouponForm, Invalid, PromptForm, parse_positive_int
 from livemon.ui.widgets.key_bar import KeyBar
 from livemon.ui.widgets.kpi_tile import KpiTile
+from livemon.ui.widgets.plan_form import PlanForm
 from livemon.ui.widgets.product_table import ProductTable
 from livemon.ui.widgets.status_bar import StatusBar
 from livemon.ui.widgets.target_bars import TargetBars
 
 COMMAND_ACTIONS = frozenset(
-    {"feature", "unfeature", "coupon", "restock", "mark", "ack_alert", "alert_action"}
+    {
+        "feature",
+        "unfeature",
+        "coupon",
+        "restock",
+        "mark",
+        "ack_alert",
+        "alert_action",
+        "host",
+        "plan",
+    }
 )
 
 
@@ -52,6 +63,8 @@ class DashboardScreen(Screen[None]):
         Binding("m", "mark", "bookmark"),
         Binding("a", "ack_alert", "ack alert"),
         Binding("x", "alert_action", "alert's action"),
+        Binding("h", "host", "host change"),
+        Binding("p", "plan", "plan"),
         Binding("l", "focus_alerts", "alerts ⇄ products"),
         Binding("left_square_bracket", "room(-1)", "prev room", key_display="["),
         Binding("right_square_bracket", "room(1)", "next room", key_display="]"),
@@ -78,7 +91,9 @@ class DashboardScreen(Screen[None]):
             with Vertical(id="left"):
                 yield ProductTable(id="products")
                 yield AlertPanel(id="alerts")
-            yield CommentStream(id="comments")
+            with Vertical(id="right"):
+                yield TargetBars(id="targets-inline", hint=" (p: plan)")
+                yield CommentStream(id="comments")
             with Vertical(id="side"):
                 yield TargetBars(id="targets", hint=" (p: plan)")
         yield FeedLine(id="feeds")
@@ -164,7 +179,8 @@ class DashboardScreen(Screen[None]):
             f"likes {fmt.count(get('likes_1m'))} · enters {fmt.count(get('enters_1m'))} /min",
         )
         self.products.show(snapshot.get("products") or [], snapshot.get("featured"))
-        self.query_one(TargetBars).show(snapshot.get("targets") or [])
+        for bars in self.query(TargetBars):
+            bars.show(snapshot.get("targets") or [])
 
     # -- commands: validated here, sent by the app (SendCommand) -------------------
 
@@ -222,6 +238,32 @@ class DashboardScreen(Screen[None]):
 
         form = PromptForm("bookmark (mark)", "label", _mark_args, ok="mark")
         self.app.push_screen(form, send)
+
+    def action_host(self) -> None:
+        """Record an unscheduled host change (主播换班): a `host` command, recorded."""
+
+        def send(args: dict[str, Any] | None) -> None:
+            if args is not None:
+                self.post_message(SendCommand("host", args, f"host {args['name']}"))
+
+        def parse(text: str) -> dict[str, Any]:
+            if not text.strip():
+                raise Invalid("type the name of the host now on air")
+            return {"name": text.strip()}
+
+        form = PromptForm("host change now (主播换班)", "host now on air", parse, ok="on air")
+        self.app.push_screen(form, send)
+
+    def action_plan(self) -> None:
+        """Edit this room's session plan (targets, scheduled end, host schedule): `plan`."""
+        plan = (self.app.view.snapshot.get("plan") if self.app.view else None) or {}  # type: ignore[attr-defined]
+        room = self._room or ""
+
+        def send(args: dict[str, Any] | None) -> None:
+            if args is not None:
+                self.post_message(SendCommand("plan", args, f"plan of {room}", room=room or None))
+
+        self.app.push_screen(PlanForm(room, plan), send)
 
     def action_room(self, step: int) -> None:
         """Switch to the previous / next room that has sent a snapshot."""

@@ -9,60 +9,12 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from livemon.engine.targets import amount, pace_words, target_name
 from livemon.ui import format as fmt
 
 DONE_STYLE = "bold green"
 PACE_AHEAD = "green"
 PACE_BEHIND = "#ffaf00"
-
-
-def target_name(key: str) -> str:
-    """The target's name as shown.
-
-    >>> target_name("gmv_cents"), target_name("orders"), target_name("units:A1")
-    ('GMV', 'orders', 'units A1')
-    """
-    if key == "gmv_cents":
-        return "GMV"
-    if key.startswith("units:"):
-        return f"units {key[6:]}"
-    return key
-
-
-def amount(key: str, value: int | float | None) -> str:
-    """A target amount: whole yuan for GMV, a count otherwise.
-
-    >>> amount("gmv_cents", 1_240_050), amount("orders", 1200), amount("orders", None)
-    ('¥12,400', '1,200', '—')
-    """
-    if value is None:
-        return fmt.DASH
-    if key == "gmv_cents":
-        return f"¥{round(value / 100):,}" if value >= 0 else f"-¥{round(-value / 100):,}"
-    return fmt.count(value)
-
-
-def pace_words(target: dict[str, Any]) -> str:
-    """Ahead or behind in plain words, from `done`, `projected` and `target`.
-
-    >>> pace_words({"key": "gmv_cents", "target": 10_000_000, "done": 4_000_000,
-    ...             "projected": 8_760_000})
-    'behind by ¥12,400 at this pace'
-    >>> pace_words({"key": "orders", "target": 100, "done": 40, "projected": 130})
-    'ahead by 30 at this pace'
-    >>> pace_words({"key": "orders", "target": 100, "done": 104, "projected": 150})
-    'reached (+4)'
-    """
-    key, goal = str(target.get("key")), int(target.get("target") or 0)
-    done, projected = int(target.get("done") or 0), target.get("projected")
-    if done >= goal:
-        return f"reached (+{amount(key, done - goal)})"
-    if projected is None:
-        return "no pace yet"
-    gap = int(projected) - goal
-    if gap >= 0:
-        return f"ahead by {amount(key, gap)} at this pace"
-    return f"behind by {amount(key, -gap)} at this pace"
 
 
 def bar(target: dict[str, Any], width: int) -> Text:
