@@ -65,8 +65,10 @@ class RoomPlan:
         self.state = state
         self.targets = {k: int(v) for k, v in session.targets.items()}
         self.duration_s = float(session.duration_s)
-        self.hosts = [{"name": h.name, "start_min": h.start_min, "end_min": h.end_min}
-                      for h in session.hosts]  # fmt: skip
+        self.hosts: list[dict[str, Any]] = [
+            {"name": h.name, "start_min": h.start_min, "end_min": h.end_min}
+            for h in session.hosts
+        ]
         self.tracker = TargetTracker(state, self.targets, self.duration_s)
         self.watch = TargetWatch(state, self.tracker, book, behind)
         self._schedule()
@@ -77,7 +79,8 @@ class RoomPlan:
         self.watch.wire()
 
     def _schedule(self) -> None:
-        slots = [(60 * h["start_min"], 60 * h["end_min"], h["name"]) for h in self.hosts]
+        slots = [(60.0 * float(h["start_min"]), 60.0 * float(h["end_min"]), str(h["name"]))
+                 for h in self.hosts]  # fmt: skip
         self.state.shifts.set_schedule(slots, self.state.clock)
 
     def apply(self, args: dict[str, Any]) -> str:
