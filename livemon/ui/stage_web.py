@@ -15,6 +15,7 @@ import os
 import shlex
 import sys
 from ssl import SSLContext
+from typing import Any
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -45,7 +46,7 @@ def is_loopback(host: str) -> bool:
 async def opens(url: str, token: str, ssl: SSLContext | None = None) -> bool:
     """True when the hub at `url` (a full endpoint URL) takes `token` there; False on 1008."""
     hello = {"op": "hello", "v": wire.VERSION, "token": token, "name": "stage-probe"}
-    tls = {"ssl": ssl} if ssl is not None else {}
+    tls: dict[str, Any] = {"ssl": ssl} if ssl is not None else {}
     try:
         async with connect(url, max_size=wire.MAX_FRAME, **tls) as ws:
             await ws.send(wire.encode(hello))
