@@ -57,7 +57,7 @@ class Bus:
         while True:
             try:
                 self.nc = await nats.connect(
-                    self.url, name=self.name, max_reconnect_attempts=-1,
+                    [u.strip() for u in self.url.split(",")], name=self.name, max_reconnect_attempts=-1,
                     reconnect_time_wait=0.25, connect_timeout=2,
                     disconnected_cb=self._disconnected, reconnected_cb=self._reconnected,
                 )  # fmt: skip

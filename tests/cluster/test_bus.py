@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 
 import msgpack
 from websockets.asyncio.client import connect
@@ -54,6 +58,19 @@ async def test_a_bus_room_folds_to_the_embedded_totals(tmp_path, nats_server) ->
                     what="room r1 folded")  # fmt: skip
         assert totals(hub, "r1") == {k: expected["r1"][k] for k in KEYS}
         await feed_bus.close()
+        await worker.tick()  # its registration now says r1 is caught up
+        shown = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "livemon.cli",
+                                        "cluster", "--bus", nats_server.url, "--json"],
+                                        capture_output=True, text=True, timeout=WAIT_S)  # fmt: skip
+        status = json.loads(shown.stdout)
+        assert status["hubs"] == [{"hub": f"127.0.0.1:{hub.port}", "pid": os.getpid(),
+                                   "rooms": {"r1": {"lag": 0, "ready": True}}}]  # fmt: skip
+        assert status["stream"]["rooms"] == 1 and status["stream"]["messages"] > 0
+        assert status["unowned"] == []
+        text = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "livemon.cli",
+                                       "cluster", "--bus", nats_server.url],
+                                       capture_output=True, text=True, timeout=WAIT_S)  # fmt: skip
+        assert f"hub 127.0.0.1:{hub.port} pid {os.getpid()}: 1 rooms" in text.stdout
     finally:
         await stop_hub(hub, bus, worker)
 
