@@ -57,8 +57,8 @@ class Bus:
         while True:
             try:
                 self.nc = await nats.connect(
-                    [u.strip() for u in self.url.split(",")], name=self.name, max_reconnect_attempts=-1,
-                    reconnect_time_wait=0.25, connect_timeout=2,
+                    [u.strip() for u in self.url.split(",")], name=self.name,
+                    max_reconnect_attempts=-1, reconnect_time_wait=0.25, connect_timeout=2,
                     disconnected_cb=self._disconnected, reconnected_cb=self._reconnected,
                 )  # fmt: skip
                 break
