@@ -31,7 +31,7 @@ from __future__ import annotations
 import ast
 import operator
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from livemon.detect.base import Second, SecondDetector, Suggestion
@@ -240,7 +240,7 @@ def _check_suggest(value: Any, bad: Callable[[str], RuleError]) -> dict[str, Any
     return {"action": value["action"], "args": dict(args)}
 
 
-def compile_rules(specs: list[Mapping[str, Any]]) -> list[Rule]:
+def compile_rules(specs: Sequence[Mapping[str, Any]]) -> list[Rule]:
     """Every rule compiled; the first bad one raises ``RuleError``; names must be unique."""
     rules = [Rule.compile(spec) for spec in specs]
     seen: set[str] = set()
