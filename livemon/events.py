@@ -250,11 +250,13 @@ def decode_event(data: bytes) -> Event:
     """Decode one MessagePack-encoded event, or raise ``EventError`` naming the field."""
     try:
         return _EVENT_DECODER.decode(data)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         try:
             raw = msgspec.msgpack.decode(data)
         except msgspec.DecodeError:
             raise EventError("event is not valid MessagePack") from None
+        except RecursionError:
+            raise EventError("event nests arrays or maps too deeply") from None
         raise EventError(explain(raw)) from None
 
 

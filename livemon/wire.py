@@ -59,6 +59,11 @@ _any_decoder = msgspec.msgpack.Decoder()
 _encoder = msgspec.msgpack.Encoder()
 
 
+# Nesting past the decoder's depth limit (Python's recursion limit, about 1,000
+# levels) raises RecursionError; no valid message nests more than 4 levels.
+TOO_DEEP = "frame nests arrays or maps too deeply (a valid message nests at most 4 levels)"
+
+
 def encode(message: dict[str, Any]) -> bytes:
     """One message as frame bytes."""
     return _encoder.encode(message)
@@ -72,6 +77,8 @@ def decode(data: bytes | str) -> dict[str, Any]:
         message = _any_decoder.decode(data)
     except msgspec.DecodeError:
         raise ProtocolError(CLOSE_PROTOCOL, "frame is not valid MessagePack") from None
+    except RecursionError:
+        raise ProtocolError(CLOSE_PROTOCOL, TOO_DEEP) from None
     if not isinstance(message, dict):
         raise ProtocolError(CLOSE_PROTOCOL, "frame must be a MessagePack map")
     if not isinstance(message.get("op"), str):
@@ -93,6 +100,8 @@ def decode_batch(data: bytes | str) -> tuple[int, list[Event | EventError], bool
             batch = _batch_decoder.decode(data)
         except msgspec.DecodeError:
             pass
+        except RecursionError:
+            raise ProtocolError(CLOSE_PROTOCOL, TOO_DEEP) from None
         else:
             if len(batch.events) > MAX_BATCH:
                 raise ProtocolError(CLOSE_TOO_BIG, f"batch of {len(batch.events)}: max 10000")

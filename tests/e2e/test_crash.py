@@ -29,6 +29,7 @@ INGEST, WATCH = TOKENS["LIVEMON_INGEST_TOKEN"], TOKENS["LIVEMON_WATCH_TOKEN"]
 TOTAL = 20_000  # events: one order each, so orders == events counted
 BATCH = 200
 PRICE = 150
+WAIT_S = 30.0  # every wait on the hub has a deadline: a hub that stops answering fails the test
 
 
 def _free_port() -> int:
@@ -69,17 +70,18 @@ async def _hello(ws) -> dict:
             {"op": "hello", "v": 1, "token": INGEST, "name": "feed", "rooms": ["r"], "resume": True}
         )
     )
-    return msgpack.unpackb(await ws.recv())
+    return msgpack.unpackb(await asyncio.wait_for(ws.recv(), WAIT_S))
 
 
 async def _watch_metrics(port: int) -> dict:
     async with await _connect(f"ws://127.0.0.1:{port}/watch") as ws:
         await ws.send(msgpack.packb({"op": "hello", "v": 1, "token": WATCH, "name": "t"}))
-        assert msgpack.unpackb(await ws.recv())["op"] == "welcome"
-        while True:
-            message = msgpack.unpackb(await ws.recv())
-            if message["op"] == "snapshot":
-                return message["metrics"]
+        assert msgpack.unpackb(await asyncio.wait_for(ws.recv(), WAIT_S))["op"] == "welcome"
+        async with asyncio.timeout(WAIT_S):  # a hub without the room would never send one
+            while True:
+                message = msgpack.unpackb(await ws.recv())
+                if message["op"] == "snapshot":
+                    return message["metrics"]
 
 
 async def _send_all(ws, start: int, stop_after_ack: int | None) -> int:
@@ -88,7 +90,8 @@ async def _send_all(ws, start: int, stop_after_ack: int | None) -> int:
     seq = start
     while seq <= TOTAL:
         last = min(seq + BATCH - 1, TOTAL)
-        await ws.send(msgpack.packb({"op": "events", "seq": seq, "events": _events(seq, last)}))
+        frame = msgpack.packb({"op": "events", "seq": seq, "events": _events(seq, last)})
+        await asyncio.wait_for(ws.send(frame), WAIT_S)  # a hub that stops reading fails here
         seq = last + 1
         while True:  # drain acks without waiting
             try:
@@ -99,8 +102,13 @@ async def _send_all(ws, start: int, stop_after_ack: int | None) -> int:
             acked = max(acked, message["seq"])
         if stop_after_ack is not None and acked >= stop_after_ack:
             return acked
+    # The wait that once hung for 16 minutes had no deadline: an ack that never
+    # comes now fails here, with the last ack seen.
     while acked < TOTAL:
-        message = msgpack.unpackb(await ws.recv())
+        try:
+            message = msgpack.unpackb(await asyncio.wait_for(ws.recv(), WAIT_S))
+        except TimeoutError:
+            raise AssertionError(f"no ack past {acked} of {TOTAL} within {WAIT_S} s") from None
         if message["op"] == "ack":
             acked = message["seq"]
     return acked
