@@ -17,6 +17,8 @@ from typing import Any
 from livemon import config as config_mod
 from livemon.record import log
 
+PROGRESS_EVERY = 64  # records folded between progress bar updates
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options naming a recording, shared by ``replay`` and ``report``."""
@@ -121,11 +123,13 @@ def headless(
     size = max(1, path.stat().st_size)
     try:
         with progress_bar(f"replaying {path.name}", progress and speed is None) as update:
+            steps = [0]
 
             def step(offset: int, kind: str, a: Any, b: Any, clock: float | None) -> None:
                 for _, alert in hub.take_alert_changes():
                     out.write(json.dumps({"op": "alert", **alert}, ensure_ascii=False) + "\n")
-                if offset & 0xFFF < 64:
+                steps[0] += 1
+                if steps[0] % PROGRESS_EVERY == 0:
                     update(offset / size)
 
             player = Player(hub, path, room, speed, on_step=step)

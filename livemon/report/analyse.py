@@ -231,6 +231,7 @@ class Analysis:
                     "kind": a["kind"],
                     "sku": a["sku"],
                     "severity": a["severity"],
+                    "raised_severity": a["severity"],
                     "raised": ts,
                     "escalated": None,
                     "acked": None,
