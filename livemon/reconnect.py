@@ -89,7 +89,7 @@ async def run_sessions(
     while True:
         state("connecting", url)
         try:
-            tls = {"ssl": ssl} if ssl is not None else {}
+            tls: dict[str, Any] = {"ssl": ssl} if ssl is not None else {}
             async with connect(url, max_size=wire.MAX_FRAME, compression=None, **tls) as ws:
                 welcome = await _handshake(ws, hello)
                 state("live", url)
