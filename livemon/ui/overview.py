@@ -28,8 +28,8 @@ COLUMNS = (
     ("online", "online", 9),
     ("gmv", "GMV", 14),
     ("conv", "conv/1k", 8),
-    ("host", "on air", 16),
-    ("targets", "targets", 22),
+    ("host", "on air", 14),
+    ("targets", "targets ▲ on pace ▼ behind", 30),
     ("alerts", "alerts", 14),
 )
 

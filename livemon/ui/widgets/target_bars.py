@@ -57,7 +57,7 @@ def progress_cell(targets: list[dict[str, Any]]) -> Text:
     """One cell for the overview: each target's share done and pace sign.
 
     >>> progress_cell([{"key": "gmv_cents", "target": 100, "done": 50, "projected": 90}]).plain
-    'GMV 50% ▼'
+    'GMV ██▓▓ 50% ▼'
     >>> progress_cell([]).plain
     '—'
     """
@@ -71,7 +71,9 @@ def progress_cell(targets: list[dict[str, Any]]) -> Text:
         done = int(target.get("done") or 0)
         projected = target.get("projected")
         on_pace = done >= goal or (projected is not None and projected >= goal)
-        text.append(f"{target_name(str(target.get('key')))} {100 * done / goal:.0f}% ")
+        text.append(f"{target_name(str(target.get('key')))} ")
+        text.append_text(bar(target, 4))
+        text.append(f" {100 * done / goal:.0f}% ")
         text.append("▲" if on_pace else "▼", PACE_AHEAD if on_pace else f"bold {PACE_BEHIND}")
     return text
 
