@@ -71,7 +71,7 @@ class DashboardScreen(Screen[None]):
     ]
 
     # The screen gets these classes by its size; livemon.tcss lays it out by them.
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (160, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (180, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
     def __init__(self, role: str = "control") -> None:
