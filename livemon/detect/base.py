@@ -22,6 +22,7 @@ monitor calls, and each detector module owns the words of its alerts
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -48,7 +49,7 @@ class Second:
     state: RoomState
     coupon_live: bool = False
     tags: KeyCounts | None = None
-    questions: tuple[str, ...] = ()
+    questions: Sequence[str] = ()
     opened: dict[str, tuple[float, dict[str, float]]] = field(default_factory=dict)
 
     @property

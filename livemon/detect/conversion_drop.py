@@ -267,9 +267,10 @@ class ConversionDropDetector(SecondDetector):
         if product is not None and product.stock == 0:
             if self._sold_out is None or self._sold_out[0] != featured:
                 self._sold_out = (featured, second.sec)  # type: ignore[assignment]
-        elif product is not None:
+                # The trailing minute still holds the sales that emptied it.
+                self._rate_before = product.rate_1m(state.newest_sec)  # type: ignore[arg-type]
+        elif self._sold_out is not None:
             self._sold_out = None
-            self._rate_before = product.rate_1m(state.newest_sec)  # type: ignore[arg-type]
         if second.coupon_live:
             # A coupon lifts orders for a while: judging conversion against a
             # coupon-free baseline, or learning the lift as normal, would both

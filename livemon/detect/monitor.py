@@ -122,36 +122,38 @@ class RoomMonitor:
         s = Second(sec, self._w_orders.at(sec), self._w_viewer_s.at(sec),
                    self._w_comments.at(sec), state,
                    bool(state.coupons) and state.coupon_live(ts), self._tags,
-                   tuple(self._questions), self.opened)  # fmt: skip
+                   self._questions, self.opened)  # fmt: skip
         alarmed = False
         for detector in self.per_second:
             detector.observe(s)
-            alarmed = alarmed or detector.alarm
+            if detector._alarm:  # the attribute, not the property: this runs every second
+                alarmed = True
         active = self.book.active
         if not active and not alarmed:
             return  # the usual quiet second: nothing to open, refresh or clear
         refresh = sec % REFRESH_S == 0
         for detector in self.per_second:
-            if self._due(detector.kind, detector, active, refresh):
+            alert = active.get((detector.kind, None))
+            if alert is None:
+                if detector._alarm:
+                    self._sync(detector, s)
+            elif self._due(alert, detector, refresh):
                 self._sync(detector, s)
         if refresh:
             for sku in [k for kind, k in active if kind == "stock_low"]:
                 self._check_low(state, state.products[sku], ts)
 
     @staticmethod
-    def _due(kind: str, detector, active: dict, refresh: bool) -> bool:
-        """Whether the alert of ``kind`` needs syncing with its detector this second.
+    def _due(alert: dict[str, Any], detector: SecondDetector, refresh: bool) -> bool:
+        """Whether the open ``alert`` needs syncing with its detector this second.
 
         Opening, escalating and clearing are never late; an ongoing alert's
         evidence is refreshed every ``REFRESH_S`` seconds of event time rather
         than every second, which is most of the per-second cost in quiet rooms.
         """
-        alert = active.get((kind, None))
-        if alert is None:
-            return detector.alarm
-        if not detector.alarm or refresh:
+        if not detector._alarm or refresh:
             return True
-        return detector.severity == "crit" and alert["severity"] != "crit"
+        return detector._severity == "crit" and alert["severity"] != "crit"
 
     def _sync(self, detector: SecondDetector, s: Second) -> None:
         """Open, escalate, refresh or clear ``detector``'s alert, in the detector's own words."""
