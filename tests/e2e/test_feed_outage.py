@@ -59,7 +59,8 @@ async def test_quiet_is_healthy_an_outage_is_adapter_down_and_nothing_is_lost(
     hub = Hub(cfg, tmp_path, tokens=TOKENS)
     await hub.start("127.0.0.1", 0)
     script = [chat(k, f"u{k % 3}", f"c{k}") for k in range(1, COMMENTS + 1)]
-    how = Behaviour(per_frame=5, quiet_s=1.0, drop_after={1: 2}, unavailable_s=1.0)
+    quiet = asyncio.Event()
+    how = Behaviour(per_frame=5, quiet_until=quiet, drop_after={1: 2}, unavailable_s=1.0)
     try:
         async with DouyinStandIn(script, how) as server:
             adapter = DouyinAdapter(room="dy", room_id=7001, server=server.url, heartbeat_s=0.1,
@@ -67,10 +68,13 @@ async def test_quiet_is_healthy_an_outage_is_adapter_down_and_nothing_is_lost(
             task = asyncio.create_task(hub.run_adapter(adapter))
             try:
                 await until(hub, lambda: feed_state(hub, "dy") == "up")
-                for _ in range(8):  # the quiet second, over three times the silence limit
+                loop = asyncio.get_running_loop()
+                quiet_from = loop.time()
+                while loop.time() - quiet_from < 3 * SILENCE_S:  # quiet for 3 silence limits
                     await hub.flush()
                     assert down_alerts(hub, "dy") == []
                     await asyncio.sleep(0.1)
+                quiet.set()  # the frames flow, then the link drops
                 await until(hub, lambda: down_alerts(hub, "dy") != [])
                 (alert,) = down_alerts(hub, "dy")
                 assert alert["state"] == "open" and "feed douyin down" in alert["detail"]

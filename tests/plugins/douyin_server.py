@@ -56,6 +56,9 @@ class Behaviour:
     drop_after: dict[int, int] = field(default_factory=dict)  # connection -> frames, then abort
     silent_after: dict[int, int] = field(default_factory=dict)  # connection -> frames, then mute
     quiet_s: float = 0.0  # pause (heart-beat replies only) before the first frame
+    # When given, the pause lasts until it is set too, so a test ends the quiet
+    # when it has seen enough of it (however slow the machine), not on a timer.
+    quiet_until: asyncio.Event | None = None
     overlap: int = 2  # messages already sent that a resumed connection repeats
     refuse: str = ""  # handshake-msg to refuse every handshake with (e.g. DEVICE_BLOCKED)
     unavailable_s: float = 0.0  # after a drop, handshakes get HTTP 503 for this long
@@ -119,6 +122,8 @@ class DouyinStandIn:
         listen = asyncio.create_task(self._listen(ws))
         try:
             await asyncio.sleep(self.how.quiet_s)
+            if self.how.quiet_until is not None:
+                await self.how.quiet_until.wait()
             sent = 0
             for first in range(start, len(self.script), self.how.per_frame):
                 if self.how.drop_after.get(number) == sent:
