@@ -35,7 +35,7 @@ class TargetWatch:
     """The ``behind_target`` alert of one room."""
 
     def __init__(self, state: RoomState, tracker: TargetTracker, book: AlertBook,
-                 config: BehindTargetConfig | None = None) -> None:  # fmt: skip
+                 config: BehindTargetConfig | None = None, wire: bool = True) -> None:  # fmt: skip
         cfg = config or BehindTargetConfig()
         self.tracker = tracker
         self.book = book
@@ -43,7 +43,8 @@ class TargetWatch:
         self.suggest = {"action": "coupon", "args": {
             "discount_cents": cfg.coupon_discount_cents, "count": cfg.coupon_count}}  # fmt: skip
         self.state = state
-        self.wire()
+        if wire:
+            self.wire()
 
     def wire(self) -> None:
         """Listen to the room's closed seconds, after its tracker (and after a restore)."""

@@ -132,7 +132,7 @@ class TargetTracker:
     """The targets of one room: their paces, fed by the room's closed seconds."""
 
     def __init__(self, state: RoomState, goals: dict[str, int], duration_s: float,
-                 half_life_s: float = PACE_HALF_LIFE_S) -> None:  # fmt: skip
+                 half_life_s: float = PACE_HALF_LIFE_S, wire: bool = True) -> None:  # fmt: skip
         self.state = state
         self.half_life_s = half_life_s
         self.paces: dict[str, Pace] = {}
@@ -140,7 +140,8 @@ class TargetTracker:
         self.last_sec: int | None = None  # the last closed second taken
         self.duration_s = duration_s
         self.set_goals(goals, duration_s)
-        self.wire()
+        if wire:
+            self.wire()
 
     def wire(self) -> None:
         """Listen to the room's closed seconds (at creation, and after a keyframe restore)."""

@@ -69,14 +69,19 @@ class RoomPlan:
             {"name": h.name, "start_min": h.start_min, "end_min": h.end_min}
             for h in session.hosts
         ]
-        self.tracker = TargetTracker(state, self.targets, self.duration_s)
-        self.watch = TargetWatch(state, self.tracker, book, behind)
+        self.tracker = TargetTracker(state, self.targets, self.duration_s, wire=False)
+        self.watch = TargetWatch(state, self.tracker, book, behind, wire=False)
+        self.wired = False
+        self.wire()
         self._schedule()
 
     def wire(self) -> None:
-        """Listen to the room again (after a keyframe restore), in the original order."""
-        self.tracker.wire()
-        self.watch.wire()
+        """Listen to the room's closed seconds while there is a target (a room without
+        targets pays nothing per second); again after a keyframe restore."""
+        self.wired = bool(self.tracker.goals)
+        if self.wired:
+            self.tracker.wire()
+            self.watch.wire()
 
     def _schedule(self) -> None:
         slots = [(60.0 * float(h["start_min"]), 60.0 * float(h["end_min"]), str(h["name"]))
@@ -90,6 +95,8 @@ class RoomPlan:
         if "duration_s" in args:
             self.duration_s = float(args["duration_s"])
         self.tracker.set_goals(self.targets, self.duration_s)
+        if not self.wired:
+            self.wire()
         if "hosts" in args:
             self.hosts = [dict(h) for h in args["hosts"]]
             self._schedule()
