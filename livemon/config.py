@@ -177,6 +177,9 @@ class SessionConfig(Section):
 
     duration_s: Annotated[float, Meta(gt=0, description=(
         "scheduled length, for target projections"))] = 7200.0
+    refund_window_s: Annotated[float, Meta(gt=0, description=(
+        "an order's amounts are kept this long (event time) at least, for refunds; after "
+        "twice this a refund of it is rejected (its id still stops duplicates)"))] = 3600.0
     targets: Annotated[dict[str, Annotated[int, Meta(ge=0)]], Meta(description=(
         "targets the console tracks (0 = none): gmv_cents, orders, or units:<sku>"))] = (
         msgspec.field(default_factory=lambda: {"gmv_cents": 0, "orders": 0}))

@@ -9,7 +9,7 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from livemon.engine.room import LATENESS_S, RoomState
+from livemon.engine.room import LATENESS_S, REFUND_WINDOW_S, RoomState
 from livemon.events import Event, EventError
 
 FUTURE_S = 600.0  # default of [hub] max_future_s: how far ahead an event's ts may run
@@ -23,8 +23,10 @@ class Engine:
     """
 
     def __init__(self, on_new_room: Callable[[RoomState], None] | None = None,
-                 future_s: float = FUTURE_S) -> None:  # fmt: skip
+                 future_s: float = FUTURE_S,
+                 refund_window_s: float = REFUND_WINDOW_S) -> None:  # fmt: skip
         self.rooms: dict[str, RoomState] = {}
+        self.refund_window_s = refund_window_s
         self.on_new_room = on_new_room
         self.future_s = future_s
         self.too_far = 0  # events rejected so far for a ts too far ahead (see ``apply``)
@@ -33,7 +35,7 @@ class Engine:
         """The state of room ``name``, created on first use."""
         state = self.rooms.get(name)
         if state is None:
-            state = self.rooms[name] = RoomState(name)
+            state = self.rooms[name] = RoomState(name, self.refund_window_s)
             if self.on_new_room is not None:
                 self.on_new_room(state)
         return state

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from livemon import events as ev
 from livemon.engine.shifts import ShiftBook
@@ -15,6 +18,7 @@ from livemon.events import MAX_TOTAL, EventError
 
 LATENESS_S = 5.0  # docs/protocol.md: events may arrive up to 5 s of event time late
 WINDOW_S = 60
+REFUND_WINDOW_S = 3600  # default of [session] refund_window_s
 
 
 @dataclass(slots=True)
@@ -62,6 +66,56 @@ def pack_order(index: int, qty: int, price: int, sec: int) -> int | tuple[int, i
     return (((sec << _QTY_BITS | qty) << _PRICE_BITS | price) << _INDEX_BITS) | index
 
 
+def id_hash(text: str) -> int:
+    """A 64-bit hash of an id, the same in every process (kept for ids past the window).
+
+    >>> id_hash("o-1") == id_hash("o-1") != id_hash("o-2")
+    True
+    """
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little",
+                          signed=True)  # fmt: skip
+
+
+class PastIds:
+    """Ids of orders past the refund window: 8 bytes each, in sorted numpy chunks.
+
+    A few chunks at most: a new chunk merges with the last while it is not
+    smaller than half of it, so lookups search O(log n) chunks.
+
+    >>> past = PastIds()
+    >>> past.add(["a", "b"]); past.add(["c"])
+    >>> "b" in past, "c" in past, "d" in past, len(past)
+    (True, True, False, 3)
+    """
+
+    __slots__ = ("chunks",)
+
+    def __init__(self) -> None:
+        self.chunks: list[np.ndarray] = []
+
+    def add(self, ids: Iterable[str]) -> None:
+        """Keep the hashes of ``ids``."""
+        chunk = np.sort(np.fromiter((id_hash(i) for i in ids), dtype=np.int64))
+        chunks = self.chunks
+        while chunks and len(chunk) * 2 >= len(chunks[-1]):
+            chunk = np.sort(np.concatenate((chunks.pop(), chunk)), kind="mergesort")
+        if len(chunk):
+            chunks.append(chunk)
+
+    def __contains__(self, text: object) -> bool:
+        if not self.chunks or not isinstance(text, str):
+            return False
+        h = id_hash(text)
+        for chunk in self.chunks:
+            i = int(np.searchsorted(chunk, h))
+            if i < len(chunk) and chunk[i] == h:
+                return True
+        return False
+
+    def __len__(self) -> int:
+        return sum(len(c) for c in self.chunks)
+
+
 def unpack_order(packed: int | tuple[int, int, int, int]) -> tuple[int, int, int, int]:
     """``(product index, qty, unit price, second)`` of an order kept by ``pack_order``."""
     if isinstance(packed, tuple):
@@ -93,8 +147,9 @@ class RoomState:
     were batched.
     """
 
-    def __init__(self, room: str) -> None:
+    def __init__(self, room: str, refund_window_s: float = REFUND_WINDOW_S) -> None:
         self.room = room
+        self.refund_window_s = refund_window_s
         self.clock = -math.inf
         self.newest_sec: int | None = None
         self.closed_sec: int | None = None
@@ -110,9 +165,16 @@ class RoomState:
         self.buyers: set[str] = set()
         self.viewer_s_total = 0  # integral of online over the session, second by second
         self.shifts = ShiftBook()
-        # order_id -> pack_order(...) while counted, None once refunded; kept for
-        # the whole session (duplicates and refunds), so kept small.
+        # order_id -> pack_order(...) while counted, None once refunded. Two
+        # generations, each refund_window_s of event time: at each turn the older
+        # one's ids go to ``past_ids`` (8 bytes each: duplicates are still found,
+        # refunds no longer counted), so memory is bounded by the window, not
+        # by the session's length.
         self.order_book: dict[str, int | tuple[int, int, int, int] | None] = {}
+        self.older_book: dict[str, int | tuple[int, int, int, int] | None] = {}
+        self.past_ids = PastIds()
+        self._book_since: int | None = None  # first second of ``order_book``'s generation
+        self.past_refunds = 0  # refunds rejected because their order was past the window
         self.products: dict[str, ProductState] = {}
         self._listing: list[ProductState] = []  # products by index
         self.featured: str | None = None
@@ -217,6 +279,10 @@ class RoomState:
         shifts = self.shifts
         if shifts.origin is None or shifts._next < len(shifts.changes):
             shifts.tick(self, ts)
+        if self._book_since is None:
+            self._book_since = sec
+        elif sec - self._book_since >= self.refund_window_s:
+            self._turn_books(sec)
         last_closable = int(ts - LATENESS_S) - 1
         if last_closable > self.closed_sec:  # type: ignore[operator]
             if self._untagged:
@@ -226,6 +292,16 @@ class RoomState:
             for s in range(first, last_closable + 1):
                 for listener in self.second_listeners:
                     listener(self, s)
+
+    def _turn_books(self, sec: int) -> None:
+        """A new order-book generation: the older one's ids move to ``past_ids``."""
+        if self.older_book:
+            self.past_ids.add(self.older_book)
+        self.older_book, self.order_book = self.order_book, {}
+        self._book_since = sec
+
+    def _held_order(self, order_id: str) -> bool:
+        return order_id in self.order_book or order_id in self.older_book
 
     # -- handlers: one per event type ---------------------------------------
 
@@ -307,7 +383,13 @@ class RoomState:
 
     def _order(self, e: ev.Order, sec: int) -> None:
         book = self.order_book
-        if e.order_id in book:
+        oid = e.order_id
+        if oid in book or oid in self.older_book or (
+            # A duplicate has its order's ts: only an order from before the older
+            # book's generation can have an original past the window.
+            self.past_ids.chunks and e.ts < self.newest_sec - self.refund_window_s  # type: ignore[operator]
+            and oid in self.past_ids
+        ):  # fmt: skip
             self.duplicate_orders += 1
             return
         qty = e.qty
@@ -346,12 +428,21 @@ class RoomState:
             product.stock = max(0, product.stock - qty)
 
     def _refund(self, e: ev.Refund, sec: int) -> None:
-        if e.order_id not in self.order_book:
-            raise EventError(f"refund.order_id {e.order_id!r} is not a known order")
-        entry = self.order_book[e.order_id]
+        oid = e.order_id
+        book = self.order_book if oid in self.order_book else self.older_book
+        if oid not in book:
+            if oid in self.past_ids:
+                self.past_refunds += 1
+                raise EventError(
+                    f"refund.order_id {oid!r} is an order older than the refund window "
+                    f"({self.refund_window_s:g} s of event time): its amounts are no longer "
+                    "held, so the refund is not counted"
+                )
+            raise EventError(f"refund.order_id {oid!r} is not a known order")
+        entry = book[oid]
         if entry is None:
-            raise EventError(f"refund.order_id {e.order_id!r} is already refunded")
-        self.order_book[e.order_id] = None
+            raise EventError(f"refund.order_id {oid!r} is already refunded")
+        book[oid] = None
         index, qty, price, order_sec = unpack_order(entry)
         amount = qty * price
         self.orders -= 1

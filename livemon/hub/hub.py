@@ -105,7 +105,8 @@ class Hub:
         # Detectors ride on the engine's room hooks: alerts are computed from
         # events, so a resumed (replayed) session gets the same alerts.
         self.monitor = Monitor(config.detect)
-        self.engine = Engine(on_new_room=self._attach, future_s=config.hub.max_future_s)
+        self.engine = Engine(on_new_room=self._attach, future_s=config.hub.max_future_s,
+                             refund_window_s=config.session.refund_window_s)  # fmt: skip
         self.minute_rows: list[tuple[str, int, dict[str, Any]]] = []  # for the catalog
         self.alert_rows: list[dict[str, Any]] = []
         self.last_frame: dict[str, float] = {}  # room -> wall time of its last frame

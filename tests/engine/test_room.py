@@ -229,3 +229,27 @@ def test_batching_does_not_change_numbers_or_closed_seconds(size):
     assert calls == whole_calls and len(calls) > 60
     assert engine.snapshot(R) == whole.snapshot(R)
     assert [c[1] for c in calls] == sorted({c[1] for c in calls})  # each second once, in order
+
+
+def test_order_ids_past_the_refund_window_are_kept_compact() -> None:
+    """Orders past the refund window leave the exact book: duplicates still drop, refunds
+    are rejected with why, and the exact book stays bounded by the window."""
+    engine = Engine(refund_window_s=100)
+    early = [order(1000.0 + k, f"o{k}") for k in range(50)]
+    engine.apply(early)
+    room = engine.rooms["r"]
+    # A refund inside the window counts.
+    assert engine.apply([refund(1060.0, "o1")])[1] == []
+    assert room.refunds == 1
+    # 300 s later, with orders all along: the early ones are past the window.
+    engine.apply([order(1060.0 + k, f"n{k}") for k in range(300)])
+    assert "o5" not in room.order_book and "o5" not in room.older_book and "o5" in room.past_ids
+    assert len(room.order_book) + len(room.older_book) <= 200
+    changed, rejected = engine.apply([refund(1360.0, "o7")])
+    assert rejected == [(0, "refund.order_id 'o7' is an order older than the refund window "
+                            "(100 s of event time): its amounts are no longer held, so the "
+                            "refund is not counted")]  # fmt: skip
+    orders = room.orders
+    engine.apply([early[9]])  # a resent old order: still a duplicate
+    assert room.orders == orders and room.duplicate_orders == 1
+    assert engine.apply([refund(1361.0, "never")])[1][0][1].endswith("is not a known order")
