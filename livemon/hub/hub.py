@@ -35,6 +35,7 @@ from livemon.engine import Engine, RoomState
 from livemon.engine.tags import QUESTION_TAGS, TECH_TAGS
 from livemon.events import room_problem
 from livemon.hub import access
+from livemon.hub.core import ALLOWED_ROLES, BAD_TOKEN, HubCore, Route
 from livemon.hub.disk import DiskHealth
 from livemon.hub.feeds import FeedBoard
 from livemon.hub.links import AdapterLink, LocalLink, RemoteLink
@@ -45,7 +46,6 @@ from livemon.record import Catalog, Recorder
 
 log = logging.getLogger("livemon.hub")
 
-ALLOWED_ROLES = {"/ingest": {"ingest"}, "/watch": {"watch", "control"}, "/control": {"control"}}
 HELLO_TIMEOUT_S = 10.0
 COMMENTS_PER_FRAME = 50  # newest comments per room per tick sent to consoles
 CATALOG_EVERY_S = 1.0  # seek index and session progress rows, batched
@@ -99,6 +99,9 @@ class Hub:
             self.token_sources = {role: "given" for role in tokens}
         self.tokens = dict(tokens)
         self._tokens = access.Tokens(self.tokens)
+        # The rules (hello, seq/ack, commands, alerts) live in the I/O-free core;
+        # this class pumps websockets, the recorder and the clock around it.
+        self.core = HubCore(self._tokens, self.rails)
         self.gate = access.Gate(config.access)
         self.record_dir = Path(record_dir)
 
@@ -108,22 +111,15 @@ class Hub:
         self.engine = Engine(on_new_room=self._attach, future_s=config.hub.max_future_s,
                              refund_window_s=config.session.refund_window_s)  # fmt: skip
         self.minute_rows: list[tuple[str, int, dict[str, Any]]] = []  # for the catalog
-        self.alert_rows: list[dict[str, Any]] = []
         self.last_frame: dict[str, float] = {}  # room -> wall time of its last frame
         self.fed: set[str] = set()  # rooms with frames since the last flush
-        self.session: str | None = None
         self._started_wall = time.time()
         self.watch_adapters = True  # adapter_down; off when replaying a recording
         self.muted = False  # a replay's seek folds without sending its alert changes
-        self.held: dict[str, int] = {}  # adapter name -> highest seq taken
-        self.durable: dict[str, int] = {}  # adapter name -> highest seq on disk
-        self.hosts: dict[str, str] = {}
-        self.coupons_issued: dict[str, int] = {}
-        self.results: dict[Any, dict[str, Any] | asyncio.Future] = {}
+        self._waiters: dict[Any, asyncio.Future] = {}  # command id -> its outcome, pending
         self.links: dict[str, list[AdapterLink]] = {}  # room -> its adapters, newest last
         self.feeds = FeedBoard()  # room -> each feed's state (shown in snapshots)
         self.fed_names: set[str] = set()  # adapters with frames since the last flush
-        self.acked: dict[ServerConnection, tuple[str, int]] = {}  # ingest conn -> (name, acked)
         self.outboxes: set[Outbox] = set()
         self.dirty: set[str] = set()
         # On the bus (livemon.cluster): rooms another hub folds, as their newest
@@ -143,6 +139,18 @@ class Hub:
         self._catalog_flushed = 0.0
         self.port: int | None = None
         self.scheme = "ws"
+
+    # The core's bookkeeping, under the names the rest of the package uses.
+    session = property(lambda self: self.core.session,
+                       lambda self, v: setattr(self.core, "session", v))  # fmt: skip
+    held = property(lambda self: self.core.held)  # adapter name -> highest seq taken
+    durable = property(lambda self: self.core.durable)  # adapter name -> highest seq on disk
+    acked = property(lambda self: self.core.acked)  # ingest connection -> (name, acked)
+    results = property(lambda self: self.core.results)  # command id -> outcome
+    hosts = property(lambda self: self.core.hosts)
+    coupons_issued = property(lambda self: self.core.coupons_issued)
+    alert_rows = property(lambda self: self.core.alert_rows,
+                          lambda self, v: setattr(self.core, "alert_rows", v))  # fmt: skip
 
     # -- sessions -----------------------------------------------------------
 
@@ -198,7 +206,7 @@ class Hub:
             state = self.engine.rooms.get(row["room"])
             if state is not None:
                 state.take_comments(0)
-        self.durable = dict(self.held)
+        self.durable.update(self.held)
         log.info("resumed session %s: %s", session, self.held)
         return session
 
@@ -338,16 +346,15 @@ class Hub:
         if parsed is None:
             return None
         seq, items, clean = parsed
-        held = self.held.get(name, 0)
-        if seq + len(items) - 1 <= held:
+        if self.core.resent(name, seq, len(items)):
             return []  # a resent batch the hub already holds
-        taken = accept(held, seq, items, clean)
+        taken = accept(self.held.get(name, 0), seq, items, clean)
         if only_room is not None and any(e.room != only_room for e in taken.events):
             keep = [i for i, e in enumerate(taken.events) if e.room == only_room]
             taken.events = [taken.events[i] for i in keep]
             taken.seqs = [taken.seqs[i] for i in keep]
         taken = self._admit(taken, room)
-        self.held[name] = taken.last_seq
+        self.core.take(name, taken.last_seq)
         wall = time.time() if wall is None else wall
         too_far = self.engine.too_far
         changed, state_rejects = self.engine.apply(taken.events, wall)
@@ -474,7 +481,7 @@ class Hub:
                 self.recorder.restore(failed)
                 error = failed[0][2]
             else:
-                self.durable.update(held)
+                self.core.made_durable(held)
             # The catalog is an index over the logs (recovery reads the logs),
             # so it is written once a second, not on every 100 ms ack tick:
             # its SQLite commits run on the event loop's thread.
@@ -487,12 +494,9 @@ class Hub:
                     error = exc  # the logs are durable (acks go on); the rows wait
         self._disk_state(error or self._open_error)
         self._check_adapters()
-        for ws, (name, acked) in list(self.acked.items()):
-            seq = self.durable.get(name, 0)
-            if seq > acked:
-                self.acked[ws] = (name, seq)
-                with contextlib.suppress(ConnectionClosed):
-                    await ws.send(wire.encode({"op": "ack", "seq": seq}))
+        for ws, ack in self.core.acks():
+            with contextlib.suppress(ConnectionClosed):
+                await ws.send(wire.encode(ack))
 
     def _disk_state(self, error: BaseException | None) -> None:
         """A crit ``disk`` alert in every room while the recording cannot be written."""
@@ -586,14 +590,10 @@ class Hub:
         """
         if self.session is None:
             return
-        for ts, alert in self.monitor.drain():
-            self.dirty.add(alert["room"])
-            if known is not None:
-                if (alert["id"], alert["state"], alert["severity"]) in known:
-                    continue
-            elif not self.muted:
-                self.send_all({"op": "alert", **alert})
-            self.alert_rows.append({"session": self.session, **alert, "ts": ts})
+        messages, rooms = self.core.collect_alerts(self.monitor.drain(), known, not self.muted)
+        self.dirty |= rooms
+        for message in messages:
+            self.send_all(message)
 
     def take_alert_changes(self) -> list[tuple[float, dict[str, Any]]]:
         """Alert changes since the last call as ``(event time, alert)``, for a hub that
@@ -676,36 +676,21 @@ class Hub:
             await ws.close(wire.CLOSE_PROTOCOL, "no hello within 10 s")
             return None
         message = wire.decode(data)
-        if message["op"] != "hello":
-            raise wire.ProtocolError(wire.CLOSE_PROTOCOL, "the first message must be hello")
-        if message.get("v") != wire.VERSION:
-            raise wire.ProtocolError(
-                wire.CLOSE_PROTOCOL, f"protocol version {message.get('v')!r} unsupported: use v=1"
-            )
-        role = self._tokens.role_of(message.get("token"))
-        if role is None:
-            self.gate.hello_failed(ws.remote_address[0])
-            raise wire.ProtocolError(wire.CLOSE_POLICY, "bad or missing token")
-        if role not in ALLOWED_ROLES[path]:
-            raise wire.ProtocolError(wire.CLOSE_POLICY, f"a {role} token cannot open {path}")
-        message["role"] = role  # the hub's finding, whatever the hello said
-        return message
+        try:
+            return self.core.hello(path, message).message
+        except wire.ProtocolError as exc:
+            if exc.reason == BAD_TOKEN:
+                self.gate.hello_failed(ws.remote_address[0])  # failed guesses slow the address
+            raise
 
     async def _serve_ingest(self, ws: ServerConnection, hello: dict[str, Any]) -> None:
-        name = hello.get("name")
-        if not isinstance(name, str) or not name:
-            raise wire.ProtocolError(wire.CLOSE_PROTOCOL, "hello.name must be a non-empty string")
-        rooms = [r for r in hello.get("rooms") or [] if isinstance(r, str)]
-        caps = hello.get("capabilities")
-        link = RemoteLink(ws, name, rooms,
-                          frozenset(caps) if isinstance(caps, list) else None)  # fmt: skip
+        checked = self.core.hello("/ingest", hello)
+        name, rooms = checked.name, list(checked.rooms)
+        assert name is not None  # the core refuses an ingest hello without one
+        link = RemoteLink(ws, name, rooms, checked.capabilities)
         self._link(link)
         self.feeds.attach(name, rooms, time.time())
-        acked = self.durable.get(name, 0)
-        self.acked[ws] = (name, acked)
-        await ws.send(wire.encode(
-            {"op": "welcome", "v": wire.VERSION, "session": self.session, "acked_seq": acked}
-        ))  # fmt: skip
+        await ws.send(wire.encode(self.core.ingest_welcome(ws, name)))
         default_room = rooms[0] if rooms else None
         try:
             async for data in ws:
@@ -720,7 +705,7 @@ class Hub:
                 for seq, error in rejects:
                     await ws.send(wire.encode({"op": "reject", "seq": seq, "error": error}))
         finally:
-            self.acked.pop(ws, None)
+            self.core.closed(ws)
             link.lost()
             self._unlink(link)
             self.feeds.lost(name, time.time())
@@ -802,27 +787,33 @@ class Hub:
     async def execute(self, message: dict[str, Any]) -> dict[str, Any]:
         """Carry out a command at most once per id; return its ``result`` message."""
         cid = message.get("id")
-        if not isinstance(cid, str | int) or isinstance(cid, bool):
-            return {"op": "result", "id": cid, "ok": False,
-                    "detail": "command.id must be a string or an int"}  # fmt: skip
-        known = self.results.get(cid)
-        if known is None:
-            stored = self.catalog.command_result(self.session, str(cid))
-            if stored is not None:
-                known = self.results[cid] = stored
-        if known is not None:
-            if isinstance(known, asyncio.Future):
-                known = await asyncio.shield(known)
-            return {"op": "result", "id": cid, **known}
-        pending = asyncio.get_running_loop().create_future()
-        self.results[cid] = pending
+        known = None
+        if isinstance(cid, str | int) and not isinstance(cid, bool) and cid not in self.results:
+            known = self.catalog.command_result(self.session, str(cid))  # type: ignore[arg-type]
+        route: Route = self.core.route(message, known)
+        if route.result is not None:
+            if route.new:  # refused by the rules: recorded like any outcome
+                self._record_command(message, self.results[cid])
+            return route.result
+        if route.wait:
+            outcome = await asyncio.shield(self._waiters[cid])
+            return {"op": "result", "id": cid, **outcome}
+        waiter = self._waiters[cid] = asyncio.get_running_loop().create_future()
         try:
-            outcome = await self._carry_out(message)
+            if route.forward:
+                outcome = await self._forward(message)
+            else:
+                outcome = self.command_effect(message)
         except Exception as exc:
             log.exception("command %r failed", cid)
             outcome = {"ok": False, "detail": f"hub error: {exc}"}
-        self.results[cid] = outcome
-        pending.set_result(outcome)
+        result = self.core.finish(message, outcome)
+        self._record_command(message, self.results[cid])
+        waiter.set_result(self.results[cid])
+        del self._waiters[cid]
+        return result
+
+    def _record_command(self, message: dict[str, Any], outcome: dict[str, Any]) -> None:
         room = message.get("room")
         if isinstance(room, str) and room and not room_problem(room):
             state = self.engine.rooms.get(room)
@@ -832,57 +823,43 @@ class Hub:
                                              state.clock if state else None)  # fmt: skip
             except WRITE_ERRORS as exc:
                 log.error("command %r in room %r was carried out but cannot be recorded: %s",
-                          cid, room, exc)  # fmt: skip
-        return {"op": "result", "id": cid, **outcome}
+                          message.get("id"), room, exc)  # fmt: skip
 
-    async def _carry_out(self, message: dict[str, Any]) -> dict[str, Any]:
-        room, action = message.get("room"), message.get("action")
-        args = message.get("args") or {}
-        if not isinstance(room, str) or not room or room_problem(room):
-            why = room_problem(room) if isinstance(room, str) and room else "is missing"
-            return {"ok": False, "detail": f"command.room must be a room id: it {why}"}
-        problem = commands.check(action, args, self.rails, self.coupons_issued.get(room, 0))
-        if problem:
-            return {"ok": False, "detail": problem}
-        if action in commands.HUB_ACTIONS:
-            return self.command_effect(message)
+    async def _forward(self, message: dict[str, Any]) -> dict[str, Any]:
+        """A platform action, sent to the room's adapter that can carry it out."""
+        room, action = str(message.get("room")), str(message.get("action"))
         link = self.command_link(room, action)
         if isinstance(link, str):
             return {"ok": False, "detail": link}
         try:
-            outcome = await asyncio.wait_for(link.command(dict(message)), self.command_timeout)
+            return await asyncio.wait_for(link.command(dict(message)), self.command_timeout)
         except TimeoutError:
             return {"ok": False, "detail": f"adapter {link.name} did not answer within "
                     f"{self.command_timeout:g} s; outcome unknown, check the platform"}  # fmt: skip
-        if outcome["ok"]:
-            self.command_effect(message)
-        return outcome
 
     def command_effect(self, message: dict[str, Any]) -> dict[str, Any]:
-        """What a carried-out command changes in the hub itself (also on recovery)."""
+        """What a hub action does, or a recorded command's effect on the hub (on recovery)."""
         room, action = message.get("room"), message.get("action")
         args = message.get("args") or {}
-        if action == "coupon":
+        if action == "coupon":  # live, the core counts it when the adapter says ok
             self.coupons_issued[room] = self.coupons_issued.get(room, 0) + 1
-        elif action == "host":
-            self.hosts[room] = args["name"]
-            state = self.engine.rooms.get(room)
-            if state is not None:
-                state.shifts.change(state, args["name"])  # a new shift, at the room's clock
-                self.dirty.add(room)
-            return {"ok": True, "detail": f"host on air: {args['name']}"}
-        elif action == "plan":
-            state = self.engine.rooms.get(room)
+            return {"ok": True, "detail": ""}
+        state = self.engine.rooms.get(room)
+        if action == "plan":
             if state is None:
                 return {"ok": False, "detail": f"no room {room} yet: a plan needs its first event"}
             self.dirty.add(room)
             return {"ok": True, "detail": state.plan.apply(args)}
-        elif action == "mark":
-            return {"ok": True, "detail": f"bookmark: {args['label']}"}
-        elif action == "ack":
-            monitor, state = self.monitor.rooms.get(room), self.engine.rooms.get(room)
-            if monitor is not None and monitor.book.ack(args["alert_id"], state.clock):
-                self._drain_alerts()
-                return {"ok": True, "detail": f"acknowledged {args['alert_id']}"}
-            return {"ok": False, "detail": f"no open alert {args['alert_id']!r} in room {room}"}
-        return {"ok": True, "detail": ""}
+
+        def ack(alert_id: str) -> bool:
+            monitor = self.monitor.rooms.get(room)
+            if monitor is None or state is None or not monitor.book.ack(alert_id, state.clock):
+                return False
+            self._drain_alerts()
+            return True
+
+        outcome = self.core.hub_action(message, ack)
+        if action == "host" and state is not None:
+            state.shifts.change(state, args["name"])  # a new shift, at the room's clock
+            self.dirty.add(room)
+        return outcome
