@@ -27,6 +27,7 @@ from livemon.ui.widgets.key_bar import KeyBar
 from livemon.ui.widgets.kpi_tile import KpiTile
 from livemon.ui.widgets.plan_form import PlanForm
 from livemon.ui.widgets.product_table import ProductTable
+from livemon.ui.widgets.shift_panel import ShiftPanel
 from livemon.ui.widgets.status_bar import StatusBar
 from livemon.ui.widgets.target_bars import TargetBars
 
@@ -96,6 +97,7 @@ class DashboardScreen(Screen[None]):
                 yield CommentStream(id="comments")
             with Vertical(id="side"):
                 yield TargetBars(id="targets", hint=" (p: plan)")
+                yield ShiftPanel(id="shift")
         yield FeedLine(id="feeds")
         yield StatusBar(id="status")
         yield KeyBar(id="keys")
@@ -181,6 +183,7 @@ class DashboardScreen(Screen[None]):
         self.products.show(snapshot.get("products") or [], snapshot.get("featured"))
         for bars in self.query(TargetBars):
             bars.show(snapshot.get("targets") or [])
+        self.query_one(ShiftPanel).show(snapshot.get("shifts") or [], snapshot.get("ts"))
 
     # -- commands: validated here, sent by the app (SendCommand) -------------------
 

@@ -31,7 +31,30 @@ def busy_snapshot(**changes: Any) -> dict[str, Any]:
     ]  # fmt: skip
     snap["featured"] = "85099B"
     snap["host"] = "小美"
-    snap["shift"] = {"host": "小美", "since": TS - 3725}
+    snap["shift"] = {
+        "host": "小美",
+        "since": TS - 3725,
+        "until": None,
+        "gmv_cents": 8_000_000,
+        "orders": 200,
+        "buyers": 180,
+        "online_avg": 11_000,
+        "online_peak": 15_000,
+        "conv": 0.004,
+        "gpm_cents": 150_000,
+        "follows": 40,
+        "comments": 3000,
+    }
+    snap["shifts"] = [
+        {
+            "host": "阿杰",
+            "since": TS - 7325,
+            "until": TS - 3725,
+            "gmv_cents": 4_345_678,
+            "orders": 121,
+        },
+        snap["shift"],
+    ]
     snap["targets"] = [
         {"key": "gmv_cents", "target": 50_000_000, "done": 12_345_678, "projected": 38_345_678},
         {"key": "orders", "target": 300, "done": 321, "projected": 900},

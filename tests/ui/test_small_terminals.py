@@ -64,14 +64,16 @@ async def test_at_80x24_the_dashboard_stays_useful():
 
 
 async def test_at_200x60_names_use_the_width_and_notices_miss_the_comments():
-    """At 200x60 product names get the free width and notices land in the side column,
-    not over the comment feed."""
+    """At 200x60 product names get the free width, the side column shows the shift on air
+    and the earlier ones, and notices land there, not over the comment feed."""
     app = LivemonApp("ws://127.0.0.1:8765", "token", connect=False)
     async with app.run_test(size=(200, 60), notifications=True) as pilot:
         await fed(app, pilot)
         dash = app.dashboard
         table = dash.query_one(ProductTable)
         assert table.name_width >= 34  # "White Hanging Heart T-Light Holder" whole
+        shift = str(dash.query_one("#shift").render())
+        assert "小美 on air 1:02:05" in shift and "阿杰 1:00:00: GMV ¥43,456.78" in shift
         app.notify("a notice", timeout=30)
         await pilot.pause()
         await pilot.pause()
