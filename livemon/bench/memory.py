@@ -48,7 +48,7 @@ def main(argv: list[str]) -> int:
         _, items, _ = wire.decode_batch(wire.encode_batch(seq + 1, batch))
         seq += len(batch)
         engine.apply(items)
-        engine.rooms["mem"].take_comments(0)  # the hub drains comments every tick
+        engine.rooms["mem"].drop_comments()  # the hub drains comments every tick
         events += len(items)
         if room.second >= marks * room.duration / 8 or room.done:
             marks += 1

@@ -348,6 +348,13 @@ class RoomState:
             for listener in self.comment_listeners:
                 listener(self, comment, sec)
 
+    def drop_comments(self) -> None:
+        """Forget the comments waiting for consoles (none is connected); detectors still
+        get theirs."""
+        if self._untagged:
+            self.tag_comments()
+        self.new_comments.clear()
+
     def take_comments(self, newest: int) -> list[dict[str, Any]]:
         """The newest ``newest`` comments since the last call, as docs/protocol.md items."""
         if self._untagged:

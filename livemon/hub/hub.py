@@ -571,9 +571,10 @@ class Hub:
         dirty, self.dirty = self.dirty, set()
         for room in dirty:
             state = self.engine.rooms[room]
-            comments = state.take_comments(COMMENTS_PER_FRAME)
-            if not self.outboxes:
+            if not self.outboxes:  # nobody to show them to: no tagging for display
+                state.drop_comments()
                 continue
+            comments = state.take_comments(COMMENTS_PER_FRAME)
             frame = wire.encode(self.snapshot(room))
             for outbox in self.outboxes:
                 outbox.snapshot(room, frame)
