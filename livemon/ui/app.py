@@ -75,6 +75,8 @@ class LivemonApp(App[None]):
         ("ctrl+p", "command palette"),
     ]
 
+    ALERT_NOTICES = True  # a notification when an alert opens or escalates
+
     connection: reactive[ConnectionState] = reactive(ConnectionState("connecting"), init=False)
     view: reactive[RoomView | None] = reactive(None, always_update=True, init=False)
     rooms: reactive[int] = reactive(0, init=False)
@@ -176,7 +178,7 @@ class LivemonApp(App[None]):
         once when the alert opens or escalates (never for an ack or a resolve)."""
         msg = message.data
         view, previous = self.state.on_alert(msg)
-        is_open = msg.get("state") == "open"
+        is_open = msg.get("state") == "open" and self.ALERT_NOTICES
         if is_open and (previous is None or previous.get("severity") != msg.get("severity")):
             where = "" if view.room == self.state.current else f" in {view.room}"
             self.notify(

@@ -18,6 +18,7 @@ class StageApp(LivemonApp):
     """The standalone stage screen for room `room` (default: the first room to report)."""
 
     TITLE = "livemon stage"
+    ALERT_NOTICES = False  # the banner shows crit alerts; toasts would cover the numbers
     BINDINGS = [
         Binding("q", "quit", "quit"),
         Binding("ctrl+c", "quit", "quit", show=False, priority=True),

@@ -80,6 +80,7 @@ async def test_stage_banner_on_critical_alert_and_shows_the_chosen_room(hub):
         crit = {"op": "alert", **ALERTS[2], "room": "room-2"}
         await hub.broadcast(crit)
         await hub.until(pilot, lambda: "stock_out 23439" in app.stage.banner_text)
+        assert not app._notifications  # no toast over the numbers: the banner says it
         banner = app.stage.query_one("#stage-banner")
         assert banner.outer_size.width >= app.stage.size.width - 2
         await hub.broadcast({**crit, "state": "acked"})
