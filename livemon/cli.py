@@ -75,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--token", default=None, help="ingest token (default: LIVEMON_INGEST_TOKEN)")
     p.add_argument("--ca", help="PEM CA file that signed a wss:// hub's certificate")
     p.add_argument("--room", default="room-1")
+    p.add_argument("--name", help="the feed's name, its own seq space (default: the plugin's "
+                   "name); two feeds of one plugin on one hub need two names")  # fmt: skip
     p.add_argument("--config")
     p.add_argument("--set", action="append", default=[], metavar="key=value")
 
@@ -363,7 +365,8 @@ def cmd_adapter(args: argparse.Namespace) -> int:
                          "(livemon serve prints it)")  # fmt: skip
     from livemon.tls import client_context
 
-    runner = RemoteRunner(adapter, args.hub, token, ssl=client_context(args.hub, args.ca))
+    runner = RemoteRunner(adapter, args.hub, token, name=args.name,
+                          ssl=client_context(args.hub, args.ca))  # fmt: skip
     try:
         asyncio.run(runner.run())
     except TokenRefused as exc:

@@ -125,3 +125,4 @@ class Adapter(abc.ABC):
         if self._feed_listeners is None:
             self._feed_listeners = []
         self._feed_listeners.append(listener)
+

@@ -121,6 +121,7 @@ class Hub:
         self.feeds = FeedBoard()  # room -> each feed's state (shown in snapshots)
         self.fed_names: set[str] = set()  # adapters with frames since the last flush
         self.outboxes: set[Outbox] = set()
+        self.local_feeds: set[str] = set()  # names of the in-process adapters' feeds
         self.dirty: set[str] = set()
         # On the bus (livemon.cluster): rooms another hub folds, as their newest
         # snapshot frames, and the bus's handlers of /ingest and of commands.
@@ -442,6 +443,7 @@ class Hub:
     async def run_adapter(self, adapter: Adapter, name: str | None = None) -> None:
         """Run an adapter object in this process until its feed ends (embedded mode)."""
         name = name or adapter.name
+        self.local_feeds.add(name)
         link = LocalLink(adapter, name)
         self._link(link)
         self.feeds.attach(name, link.rooms, time.time())
@@ -467,6 +469,7 @@ class Hub:
             raise
         finally:
             self._unlink(link)
+            self.local_feeds.discard(name)
             self.feeds.lost(name, time.time(), "adapter stopped")
 
     async def flush(self) -> None:
@@ -688,6 +691,18 @@ class Hub:
         checked = self.core.hello("/ingest", hello)
         name, rooms = checked.name, list(checked.rooms)
         assert name is not None  # the core refuses an ingest hello without one
+        # Seqs count per adapter name: two feeds under one name would drop each
+        # other's batches as already held. Refuse the name of an in-process feed;
+        # a newer connection of a name replaces the older (a reconnect).
+        if name in self.local_feeds:
+            why = f"adapter name {name!r} is the hub's in-process feed: give this feed its own "
+            why += "--name"
+            raise wire.ProtocolError(wire.CLOSE_POLICY, why[:120])
+        for other, (other_name, _) in list(self.acked.items()):
+            if other_name == name:
+                log.warning("adapter %r connected again: its older connection is closed", name)
+                why = f"replaced by a newer connection named {name!r}: two feeds need two names"
+                await other.close(wire.CLOSE_POLICY, why[:120])
         link = RemoteLink(ws, name, rooms, checked.capabilities)
         self._link(link)
         self.feeds.attach(name, rooms, time.time())
