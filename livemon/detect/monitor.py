@@ -98,6 +98,7 @@ class RoomMonitor:
             self.per_second += [RuleDetector(rule, inputs) for rule in rules]
         # kind -> (since, evidence) of the newest alert opened per kind.
         self.opened: dict[str, tuple[float, dict[str, float]]] = {}
+        self._second = Second(0, 0, 0.0, 0, state, False, self._tags, self._questions, self.opened)
         self.wire()
 
     def wire(self) -> None:
@@ -119,10 +120,11 @@ class RoomMonitor:
             self._take_tags(sec, tagged)
         if self._tags.entries:
             self._tags.expire(sec)
-        s = Second(sec, self._w_orders.at(sec), self._w_viewer_s.at(sec),
-                   self._w_comments.at(sec), state,
-                   bool(state.coupons) and state.coupon_live(ts), self._tags,
-                   self._questions, self.opened)  # fmt: skip
+        # One Second per room, refilled each second (no detector keeps it).
+        s = self._second
+        s.sec, s.orders, s.viewer_s = sec, self._w_orders.at(sec), self._w_viewer_s.at(sec)
+        s.comments = self._w_comments.at(sec)
+        s.coupon_live = bool(state.coupons) and state.coupon_live(ts)
         alarmed = False
         for detector in self.per_second:
             detector.observe(s)
