@@ -111,6 +111,7 @@ class Hub:
         self.engine = Engine(on_new_room=self._attach, future_s=config.hub.max_future_s,
                              refund_window_s=config.session.refund_window_s)  # fmt: skip
         self.minute_rows: list[tuple[str, int, dict[str, Any]]] = []  # for the catalog
+        self.last_minute: dict[str, int] = {}  # room -> its newest minute row
         self.last_frame: dict[str, float] = {}  # room -> wall time of its last frame
         self.fed: set[str] = set()  # rooms with frames since the last flush
         self._started_wall = time.time()
@@ -168,7 +169,18 @@ class Hub:
 
     def _minute(self, state: RoomState, sec: int) -> None:
         if (sec + 1) % 60 == 0:
-            self.minute_rows.append((state.room, sec // 60, state.metrics()))
+            room, minute, metrics = state.room, sec // 60, state.metrics()
+            # A clock that jumps over a minute (an outage, a silent feed) closes the
+            # seconds it skips without calling listeners: those minutes get a row too,
+            # with the numbers the room had when the clock moved on (no events came in
+            # them but the last few late seconds').
+            last = self.last_minute.get(room)
+            if last is None:  # the room's first row: from the minute of its first event
+                last = int(state.first_ts) // 60 - 1 if state.first_ts is not None else minute - 1
+            for skipped in range(last + 1, minute):
+                self.minute_rows.append((room, skipped, metrics))
+            self.last_minute[room] = minute
+            self.minute_rows.append((room, minute, metrics))
 
     def _write_catalog(self) -> None:
         """Queued catalog rows: seek index, session progress, minutes and alert changes."""
@@ -253,6 +265,7 @@ class Hub:
             mine.clear()
             mine.update(theirs)
         self.minute_rows.clear()
+        self.last_minute.clear()
         self.dirty |= set(rooms)
 
     # -- life cycle -----------------------------------------------------------

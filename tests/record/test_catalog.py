@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from livemon import config
+from livemon import config, wire
 from livemon.hub import Hub
 from plugins.sim import SimAdapter
 
@@ -31,3 +31,24 @@ async def test_a_metrics_row_per_closed_minute_and_a_seek_row_per_second(tmp_pat
                           [session]))  # fmt: skip
     assert len(seeks) >= 290
     assert [s["offset"] for s in seeks] == sorted(s["offset"] for s in seeks)
+
+
+async def test_a_clock_that_jumps_over_minutes_still_leaves_a_row_for_each(tmp_path) -> None:
+    """Events, then none for 150 s (an outage): every minute from the first has its row."""
+    hub = Hub(config.load(), tmp_path, tokens=TOKENS)
+    await hub.start("127.0.0.1", 0)
+    t0 = 1_764_000_000.0  # a minute's first second
+    times = [t0 + k for k in range(50)] + [t0 + 200 + k for k in range(80)]
+    for seq, ts in enumerate(times, 1):
+        frame = wire.encode_batch(seq, [{"type": "like", "room": "r", "ts": ts, "n": 1}])
+        hub.ingest_frame("a", "r", frame)
+    session = hub.session
+    await hub.stop()
+    db = hub.catalog.__class__(tmp_path).db
+    rows = list(db.query("select minute, metrics from minutes where session = ? "
+                         "order by minute", [session]))  # fmt: skip
+    assert [r["minute"] for r in rows] == [int(t0) // 60 + k for k in range(4)]
+    likes = [json.loads(r["metrics"])["likes"] for r in rows]
+    # A row holds the numbers when its minute closed: minute 2 when the clock jumped to
+    # 200 (before the like of 200 counts), minute 3 once the clock passed 239 + 5 s late.
+    assert likes == [50, 50, 50, 50 + 45]
