@@ -84,11 +84,11 @@ def nats_server(tmp_path):
     server.stop()
 
 
-def sim(room: str, seed: int, **options) -> SimAdapter:
+def sim(room: str, seed: int, kind: type[SimAdapter] = SimAdapter, **options) -> SimAdapter:
     """A short sim room: 3 minutes of broadcast, 200 viewers, 5 s a batch, every batch at once."""
     defaults = {"batch_seconds": 5, "speed": "max", "duration": 180, "viewers": 200, "seed": seed,
                 "scenario": "steady", "start": "1767225600"}  # fmt: skip
-    return SimAdapter(room=room, **{**defaults, **options})
+    return kind(room=room, **{**defaults, **options})
 
 
 async def embedded_metrics(tmp_path: Path, rooms: dict[str, int], **options) -> dict[str, dict]:

@@ -9,18 +9,37 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
+from typing import Any
 
 import msgpack
 from websockets.asyncio.client import connect
 
 from livemon.cluster.bus import Bus
 from livemon.cluster.runner import BusRunner
+from plugins.sim import SimAdapter
 from tests.cluster.conftest import TOKENS, WAIT_S, embedded_metrics, sim, until
 
 ROOMS = {f"room-{i:02d}": 100 + i for i in range(60)}
 KEYS = ("orders", "units", "gmv_cents", "comments", "likes", "enters", "online", "buyers",
         "refunds", "total_views")  # fmt: skip
 LEASE_S = 1.5
+
+
+class HeldSim(SimAdapter):
+    """A sim room paced at ``pace_s`` a batch that stops before each hold's sim second until
+    the hold's event is set: the kill and the takeover fall mid-stream on any machine."""
+
+    holds: list[tuple[int, asyncio.Event]] = []
+    pace_s = 0.0
+
+    async def batches(self) -> AsyncIterator[list[dict[str, Any]]]:
+        holds = sorted(self.holds, key=lambda hold: hold[0])
+        async for batch in super().batches():
+            while holds and self.sim.second >= holds[0][0]:
+                await holds.pop(0)[1].wait()
+            yield batch
+            await asyncio.sleep(self.pace_s)
 
 
 def start_hub(url: str, record_dir) -> tuple[subprocess.Popen, str]:
@@ -84,9 +103,13 @@ async def test_three_hubs_sixty_rooms_survive_a_kill_9(tmp_path, nats_server) ->
         coupon_runner = BusRunner(sim("coupon-room", 5, speed="1", duration=3600), bus,
                                   name="sim-coupon")  # fmt: skip
         coupon_feed = asyncio.create_task(coupon_runner.run())
-        feeds = [asyncio.create_task(BusRunner(sim(room, seed, speed="12"), bus,
-                                               name=f"sim-{room}").run())
-                 for room, seed in ROOMS.items()]  # fmt: skip
+        # Each room holds a third in until the kill, and two thirds in until the takeover.
+        killed, taken_over = asyncio.Event(), asyncio.Event()
+        feeds = []
+        for room, seed in ROOMS.items():
+            adapter = sim(room, seed, kind=HeldSim)
+            adapter.holds, adapter.pace_s = [(60, killed), (120, taken_over)], 5 / 12
+            feeds.append(asyncio.create_task(BusRunner(adapter, bus, name=f"sim-{room}").run()))
         owners = await until(lambda: _owners_spread(bus, len(ROOMS) + 1), timeout=WAIT_S,
                              what="every room owned, by all three hubs")  # fmt: skip
         assert not all(f.done() for f in feeds), "the stream ended before the kill"
@@ -99,6 +122,7 @@ async def test_three_hubs_sixty_rooms_survive_a_kill_9(tmp_path, nats_server) ->
         hubs[victim].send_signal(signal.SIGKILL)
         hubs[victim].wait(timeout=10)
         killed_at = time.monotonic()
+        killed.set()
         moved = set(by_hub[victim_key])
         survivors = [a for i, a in enumerate(addresses) if i != victim]
 
@@ -114,6 +138,7 @@ async def test_three_hubs_sixty_rooms_survive_a_kill_9(tmp_path, nats_server) ->
         takeover_s = time.monotonic() - killed_at
         print(f"takeover of {len(moved)} rooms in {takeover_s:.1f} s (lease {LEASE_S} s)")
         assert not all(f.done() for f in feeds), "the stream went on during the takeover"
+        taken_over.set()
         await asyncio.wait_for(asyncio.gather(*feeds), WAIT_S)
         await until(lambda: rebuilt(set(ROOMS), caught_up=True), timeout=3 * WAIT_S,
                     what="every room folded to the stream's end")  # fmt: skip
