@@ -120,7 +120,7 @@ def snapshot(**changes: Any) -> dict[str, Any]:
     return snap
 
 
-async def until(pilot: Any, condition: Callable[[], Any], timeout: float = 5.0) -> None:
+async def until(pilot: Any, condition: Callable[[], Any], timeout: float = 20.0) -> None:
     """Let the app run until `condition()` is true, failing after `timeout` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -195,7 +195,7 @@ class FakeHub:
             for message in messages:
                 await ws.send(msgpack.packb(message))
 
-    async def wait_connected(self, timeout: float = 5.0) -> None:
+    async def wait_connected(self, timeout: float = 20.0) -> None:
         """Wait until a console has completed the handshake."""
         await asyncio.wait_for(self.connected.wait(), timeout)
 
