@@ -98,7 +98,7 @@ class DevTools:
         future = asyncio.get_running_loop().create_future()
         self.waiting[command_id] = future
         await self.ws.send(json.dumps(message))
-        reply = await asyncio.wait_for(future, 20)
+        reply = await asyncio.wait_for(future, DEADLINE_S)
         if "error" in reply:
             raise AssertionError(f"{method}: {reply['error']}")
         return reply["result"]
@@ -194,10 +194,16 @@ async def test_stage_web_shows_gmv_in_headless_chromium(tmp_path: Path):
             await until(gmv_shown, f"the page's terminal to show {GMV_TEXT}")
             term = await tools.evaluate("window.__term")
             assert "NOW SELLING" in term and "wool scarf" in term
-            await asyncio.sleep(1.0)  # let xterm.js draw the last frame it was given
-            shot = await tools.call("Page.captureScreenshot", format="png")
+
+            async def drawn() -> bytes | None:
+                """A screenshot once xterm.js has drawn what it was given (a blank page
+                compresses to a few KB); a loaded machine can take seconds to draw."""
+                shot = await tools.call("Page.captureScreenshot", format="png")
+                png = base64.b64decode(shot["data"])
+                return png if len(png) > 20_000 else None
+
+            png = await until(drawn, "a screenshot of the drawn page")
             tools.reader.cancel()
-        png = base64.b64decode(shot["data"])
         assert png.startswith(b"\x89PNG") and len(png) > 20_000
         out = Path(os.environ.get("LIVEMON_SCREENSHOTS", tmp_path)) / "stage-web.png"
         out.write_bytes(png)
