@@ -28,7 +28,7 @@ from plugins.webhook import WebhookAdapter
 TOKENS = {"ingest": "ingest-token-0001", "watch": "watch-token-00001",
           "control": "control-token-001"}  # fmt: skip
 SECRET = "shop-secret"
-WAIT_S = 10.0
+WAIT_S = 30.0  # generous: a loaded machine answers slowly; only a failure waits it out
 SIM = {"scenario": "steady", "seed": 3, "speed": "max", "start": 1_767_225_600,
        "duration": 300, "viewers": 300, "buy_rate": 0.05}  # fmt: skip
 
