@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import brotli
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from plugins.bilibili import packets
+from tests.plugins.standin import StandIn
 
 
 def danmu(msg_id: int, uid: int, uname: str, text: str) -> dict[str, Any]:
@@ -62,10 +63,13 @@ class Behaviour:
     end_with_preparing: bool = True
 
 
-class BilibiliStandIn:
+class BilibiliStandIn(StandIn):
     """Serves ``script`` (notification maps) to whoever authenticates; see the module doc."""
 
+    path = "/sub"
+
     def __init__(self, script: list[dict[str, Any]], behaviour: Behaviour | None = None) -> None:
+        super().__init__()
         self.script = list(script)
         self.how = behaviour or Behaviour()
         if self.how.end_with_preparing:
@@ -74,22 +78,6 @@ class BilibiliStandIn:
         self.auths: list[dict[str, Any]] = []
         self.heartbeats = 0
         self.delivered = 0  # notifications sent on the last connection, from its start
-        self.server: Server | None = None
-
-    async def __aenter__(self) -> BilibiliStandIn:
-        self.server = await serve(self._handle, "127.0.0.1", 0, compression=None)
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        assert self.server is not None
-        self.server.close()
-        await self.server.wait_closed()
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        port = next(iter(self.server.sockets)).getsockname()[1]
-        return f"ws://127.0.0.1:{port}/sub"
 
     def _frame(self, notices: list[dict[str, Any]], kind: str) -> bytes:
         inner = b"".join(packets.encode(packets.MESSAGE, json.dumps(n).encode(), packets.JSON)

@@ -20,12 +20,13 @@ import urllib.parse
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from plugins.douyin import webcast_pb2 as pb
+from tests.plugins.standin import StandIn
 
 
 def message(method: str, msg_id: int, body) -> pb.Message:
@@ -65,10 +66,13 @@ class Behaviour:
     end_with_control: bool = True  # after the script, WebcastControlMessage status 3
 
 
-class DouyinStandIn:
+class DouyinStandIn(StandIn):
     """Serves ``script`` (a list of ``Message``) to whoever connects; see the module doc."""
 
+    path = "/webcast/im/push/v2/"
+
     def __init__(self, script: list[pb.Message], behaviour: Behaviour | None = None) -> None:
+        super().__init__()
         self.script = list(script)
         self.how = behaviour or Behaviour()
         if self.how.end_with_control:
@@ -81,23 +85,6 @@ class DouyinStandIn:
         self.acks: list[tuple[int, bytes]] = []
         self.unavailable_until = 0.0
         self.unavailable_answers = 0
-        self.server: Server | None = None
-
-    async def __aenter__(self) -> DouyinStandIn:
-        self.server = await serve(self._handle, "127.0.0.1", 0, process_request=self._check,
-                                  compression=None)  # fmt: skip
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        assert self.server is not None
-        self.server.close()
-        await self.server.wait_closed()
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        port = next(iter(self.server.sockets)).getsockname()[1]
-        return f"ws://127.0.0.1:{port}/webcast/im/push/v2/"
 
     def _check(self, conn: ServerConnection, request: Request) -> Response | None:
         if time.monotonic() < self.unavailable_until:

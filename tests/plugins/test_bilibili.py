@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import zlib
 from collections import Counter
@@ -22,21 +21,7 @@ from tests.plugins.bilibili_server import (
     interact,
     notice,
 )
-
-WAIT_S = 10.0
-FAST = {"heartbeat_s": 0.1, "timeout_s": 0.4, "retry_s": 0.02, "retry_max_s": 0.1}
-
-
-async def run_feed(adapter: BilibiliAdapter) -> list[dict[str, Any]]:
-    """Every event the adapter yields until its feed ends, within WAIT_S."""
-    events: list[dict[str, Any]] = []
-
-    async def drain() -> None:
-        async for batch in adapter.batches():
-            events.extend(batch)
-
-    await asyncio.wait_for(drain(), WAIT_S)
-    return events
+from tests.plugins.standin import FAST, run_feed, texts
 
 
 def adapter_for(server: BilibiliStandIn, **options: Any) -> BilibiliAdapter:
@@ -45,10 +30,6 @@ def adapter_for(server: BilibiliStandIn, **options: Any) -> BilibiliAdapter:
 
 def danmus(n: int) -> list[dict[str, Any]]:
     return [danmu(k, 100 + k % 5, f"viewer{k % 5}", f"danmu {k}") for k in range(1, n + 1)]
-
-
-def texts(events: list[dict[str, Any]]) -> list[str]:
-    return [e["text"] for e in events if e["type"] == "comment"]
 
 
 async def test_every_mapped_notification_becomes_its_protocol_event() -> None:

@@ -19,30 +19,11 @@ from livemon.events import from_dict
 from plugins.douyin import DouyinAdapter, frames
 from plugins.douyin import webcast_pb2 as pb
 from tests.plugins.douyin_server import Behaviour, DouyinStandIn, chat, gift, message
-
-WAIT_S = 10.0
-# Small timings: a dead socket is noticed in 0.4 s, retries start at 20 ms.
-FAST = {"heartbeat_s": 0.1, "timeout_s": 0.4, "retry_s": 0.02, "retry_max_s": 0.1}
-
-
-async def run_feed(adapter: DouyinAdapter) -> list[dict[str, Any]]:
-    """Every event the adapter yields until its feed ends, within WAIT_S."""
-    events: list[dict[str, Any]] = []
-
-    async def drain() -> None:
-        async for batch in adapter.batches():
-            events.extend(batch)
-
-    await asyncio.wait_for(drain(), WAIT_S)
-    return events
+from tests.plugins.standin import FAST, WAIT_S, run_feed, texts
 
 
 def chats(n: int) -> list[pb.Message]:
     return [chat(k, f"user{k % 7}", f"comment {k}") for k in range(1, n + 1)]
-
-
-def texts(events: list[dict[str, Any]]) -> list[str]:
-    return [e["text"] for e in events if e["type"] == "comment"]
 
 
 def adapter_for(server: DouyinStandIn, **options: Any) -> DouyinAdapter:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import Counter
 from pathlib import Path
@@ -14,10 +13,9 @@ from livemon import config
 from livemon.config import ConfigError
 from livemon.events import from_dict
 from plugins.wsjson import WsJsonAdapter
+from tests.plugins.standin import FAST, run_feed, texts
 from tests.plugins.wsjson_server import Behaviour, WsJsonStandIn
 
-WAIT_S = 10.0
-FAST = {"heartbeat_s": 0.1, "timeout_s": 0.4, "retry_s": 0.02, "retry_max_s": 0.1}
 MAP = {
     "chat": {"type": "comment", "user": "user.id", "text": "data.content"},
     "gift": {"type": "gift", "user": "user.name", "value_cents": "data.fen"},
@@ -25,18 +23,6 @@ MAP = {
     "heart": {"type": "like", "n": {"value": 1}},
     "end": {"type": "live", "on": {"value": False}},
 }
-
-
-async def run_feed(adapter: WsJsonAdapter) -> list[dict[str, Any]]:
-    """Every event the adapter yields until its feed ends, within WAIT_S."""
-    events: list[dict[str, Any]] = []
-
-    async def drain() -> None:
-        async for batch in adapter.batches():
-            events.extend(batch)
-
-    await asyncio.wait_for(drain(), WAIT_S)
-    return events
 
 
 def adapter_for(server: WsJsonStandIn, **options: Any) -> WsJsonAdapter:
@@ -50,10 +36,6 @@ def chats(n: int) -> list[dict[str, Any]]:
 
 
 END = {"type": "end", "mid": "end"}
-
-
-def texts(events: list[dict[str, Any]]) -> list[str]:
-    return [e["text"] for e in events if e["type"] == "comment"]
 
 
 async def test_json_and_msgpack_frames_map_to_events() -> None:

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgpack
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
+
+from tests.plugins.standin import StandIn
 
 
 @dataclass
@@ -33,29 +35,16 @@ class Behaviour:
     wrap: str = ""  # send each frame as {wrap: [messages]} instead of a bare list
 
 
-class WsJsonStandIn:
+class WsJsonStandIn(StandIn):
+    path = "/feed"
+
     def __init__(self, script: list[dict[str, Any]], behaviour: Behaviour | None = None) -> None:
+        super().__init__()
         self.script = list(script)
         self.how = behaviour or Behaviour()
         self.connections = 0
         self.received: list[str | bytes] = []
         self.delivered = 0
-        self.server: Server | None = None
-
-    async def __aenter__(self) -> WsJsonStandIn:
-        self.server = await serve(self._handle, "127.0.0.1", 0, compression=None)
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        assert self.server is not None
-        self.server.close()
-        await self.server.wait_closed()
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        port = next(iter(self.server.sockets)).getsockname()[1]
-        return f"ws://127.0.0.1:{port}/feed"
 
     def _frame(self, messages: list[dict[str, Any]], fmt: str) -> str | bytes:
         body: Any = {self.how.wrap: messages} if self.how.wrap else messages
