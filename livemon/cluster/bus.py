@@ -204,19 +204,7 @@ class Bus:
     async def owners_now(self) -> dict[str, str]:
         """room -> hub key of every live lease."""
         assert self.owners is not None
-        out: dict[str, str] = {}
-        try:
-            keys = await self.owners.keys()
-        except Exception:  # noqa: BLE001 - nats-py raises when the bucket is empty
-            return out
-        for key in keys:
-            try:
-                entry = await self.owners.get(key)
-            except KeyNotFoundError:
-                continue
-            if entry.value:
-                out[s.room_of(key)] = entry.value.decode()
-        return out
+        return {s.room_of(key): value.decode() for key, value in (await _entries(self.owners))}
 
     async def register(self, hub: str, info: dict[str, Any]) -> None:
         """Say that ``hub`` lives, and what it serves (expires after ``lease_s``)."""
@@ -226,16 +214,21 @@ class Bus:
     async def hubs_now(self) -> dict[str, dict[str, Any]]:
         """hub key -> the info of every hub that registered within ``lease_s``."""
         assert self.hubs is not None
-        out: dict[str, dict[str, Any]] = {}
+        return {key: json.loads(value) for key, value in (await _entries(self.hubs))}
+
+
+async def _entries(bucket: KeyValue) -> list[tuple[str, bytes]]:
+    """(key, value) of every entry of a KV bucket that has a value (none when it is empty)."""
+    try:
+        keys = await bucket.keys()
+    except Exception:  # noqa: BLE001 - nats-py raises when the bucket is empty
+        return []
+    out: list[tuple[str, bytes]] = []
+    for key in keys:
         try:
-            keys = await self.hubs.keys()
-        except Exception:  # noqa: BLE001 - empty bucket
-            return out
-        for key in keys:
-            try:
-                entry = await self.hubs.get(key)
-            except KeyNotFoundError:
-                continue
-            if entry.value:
-                out[key] = json.loads(entry.value)
-        return out
+            entry = await bucket.get(key)
+        except KeyNotFoundError:  # deleted or expired since keys()
+            continue
+        if entry.value:
+            out.append((key, entry.value))
+    return out
