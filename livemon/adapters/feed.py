@@ -77,6 +77,8 @@ class SeenIds:
     >>> seen = SeenIds(2)
     >>> [seen.add(k) for k in ("a", "b", "a", "c", "b", "a")]
     [True, True, False, True, True, True]
+    >>> "a" in seen, "c" in seen
+    (True, False)
     """
 
     def __init__(self, size: int) -> None:
@@ -92,6 +94,9 @@ class SeenIds:
         if len(self._ids) > self.size:
             self._ids.popitem(last=False)
         return True
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._ids
 
     def __len__(self) -> int:
         return len(self._ids)

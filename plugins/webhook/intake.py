@@ -15,38 +15,11 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from livemon.adapters.feed import SeenIds
 from plugins.webhook import generic, shopify
 from plugins.webhook.values import MISSING, PayloadError, dig, epoch
 
 log = logging.getLogger("livemon.adapter.webhook")
-
-
-class Bounded:
-    """A set of the ``size`` most recently added keys.
-
-    >>> seen = Bounded(2)
-    >>> seen.add("a"), seen.add("b"), seen.add("c"), "a" in seen, "c" in seen
-    (True, True, True, False, True)
-    >>> seen.add("c")
-    False
-    """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._keys: OrderedDict[str, None] = OrderedDict()
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._keys
-
-    def add(self, key: str) -> bool:
-        """Remember ``key``; False if it was already there."""
-        if key in self._keys:
-            self._keys.move_to_end(key)
-            return False
-        self._keys[key] = None
-        if len(self._keys) > self.size:
-            self._keys.popitem(last=False)
-        return True
 
 
 @dataclass
@@ -84,8 +57,8 @@ class Intake:
         self.paid = paid
         self.order_time = order_time
         self.fields = fields
-        self.deliveries = Bounded(remember)
-        self.sent = Bounded(remember)  # order-line ids and "refund:<id>" already fed
+        self.deliveries = SeenIds(remember)
+        self.sent = SeenIds(remember)  # order-line ids and "refund:<id>" already fed
         self.lines_of: OrderedDict[str, list[str]] = OrderedDict()  # order -> its line ids
 
     def shopify(self, topic: str, delivery: str | None, payload: Any, now: float) -> Outcome:
