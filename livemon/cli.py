@@ -204,15 +204,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     adapter = _make_adapter("sim", args.room, _adapter_options(cfg, "sim"))
 
     async def main() -> None:
-        hub = Hub(cfg, _record_dir(args, cfg))
+        # The demo always starts a session of its own: folding back one a killed
+        # demo left open would start from its baselines (false alerts at once).
+        hub = Hub(cfg, _record_dir(args, cfg), resume=False)
         port = args.port if args.port is not None else cfg.hub.port
         try:
             await hub.start("127.0.0.1", port)
         except OSError:
             await hub.start("127.0.0.1", 0)  # the default port is taken: any free one
         feed = asyncio.create_task(hub.run_adapter(adapter))
+        app = create_app(hub.url(), hub.tokens["control"], role="control")
+        # SIGTERM ends the demo as q does: the session is closed, not left open.
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, app.exit)
         try:
-            await create_app(hub.url(), hub.tokens["control"], role="control").run_async()
+            await app.run_async()
         finally:
             feed.cancel()
             with contextlib.suppress(asyncio.CancelledError):
