@@ -420,34 +420,29 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     return sessions_cmd.run(args)
 
 
+def _definitions(title: str | None, items: dict[str, str], width: int = 14) -> None:
+    """Print one block of ``livemon metrics --list``: an optional title, a key per line."""
+    if title is not None:
+        print(f"\n{title}:")
+    for key, text in items.items():
+        print(f"{key:{width}s} {text}")
+
+
 def cmd_metrics(args: argparse.Namespace) -> int:
     """Print each metric key with its definition."""
+    from livemon.detect.kinds import ALERT_KINDS
+    from livemon.detect.rules import EXTRA_VARIABLES, compile_rules
     from livemon.engine.metrics import METRICS, PRODUCT_METRICS
-
-    for key, text in METRICS.items():
-        print(f"{key:14s} {text}")
-    print("\nper product:")
-    for key, text in PRODUCT_METRICS.items():
-        print(f"{key:14s} {text}")
     from livemon.engine.shifts import SHIFT_METRICS
     from livemon.engine.targets import TARGET_FIELDS
 
-    print("\nper host shift (snapshot shift and shifts[]):")
-    for key, text in SHIFT_METRICS.items():
-        print(f"{key:14s} {text}")
-    print("\nper target (snapshot targets[]):")
-    for key, text in TARGET_FIELDS.items():
-        print(f"{key:14s} {text}")
-    from livemon.detect.kinds import ALERT_KINDS
-
-    print("\nalerts:")
-    for key, text in ALERT_KINDS.items():
-        print(f"{key:16s} {text}")
-    from livemon.detect.rules import EXTRA_VARIABLES, compile_rules
-
-    print("\nrule names beyond the metrics above ([[detect.rules]] conditions and messages):")
-    for key, text in EXTRA_VARIABLES.items():
-        print(f"{key:20s} {text}")
+    _definitions(None, METRICS)
+    _definitions("per product", PRODUCT_METRICS)
+    _definitions("per host shift (snapshot shift and shifts[])", SHIFT_METRICS)
+    _definitions("per target (snapshot targets[])", TARGET_FIELDS)
+    _definitions("alerts", ALERT_KINDS, 16)
+    _definitions("rule names beyond the metrics above ([[detect.rules]] conditions and "
+                 "messages)", EXTRA_VARIABLES, 20)
     rules = compile_rules(config_mod.load(args.config, args.set).detect.rules)
     print(f"\nrules in force ({len(rules)}):" if rules else "\nrules in force: none")
     for r in rules:
