@@ -309,10 +309,9 @@ async def test_sim_stockout_reaches_the_panel_on_the_real_hub(tmp_path):
     try:
         app = create_app(hub.url(), TOKENS["control"])
         async with app.run_test(size=SIZE) as pilot:
-            for _ in range(250):
-                if app.client.state.status == "live":
-                    break
-                await pilot.pause(0.02)
+            # The sim starts only once the console is live: at speed max the stock-out
+            # can be raised and cleared before a late console's first snapshot.
+            await pilot_until(pilot, lambda: app.client.state.status == "live")
             sim = sim_module.SimAdapter(room="room-1", scenario="stockout", speed="max",
                                         duration=900, incident_at=120, seed=7)  # fmt: skip
             feed = asyncio.create_task(hub.run_adapter(sim))
