@@ -20,7 +20,7 @@ from livemon import config as config_mod
 from livemon.detect.monitor import Monitor
 from livemon.detect.rules import compile_rules
 from livemon.engine import Engine
-from livemon.record.catalog import CATALOG_NAME, Catalog
+from livemon.record.catalog import Catalog, recorded_sessions, rows_of_session
 from livemon.replay import records
 
 
@@ -40,24 +40,9 @@ def rule_specs(path: Path) -> list[dict[str, Any]]:
 
 def session_rows(record_dir: Path, wanted: list[str]) -> list[dict[str, Any]]:
     """Catalog rows of the sessions asked for (an id or the unique start of one), else all."""
-    if not (record_dir / CATALOG_NAME).exists():
-        raise ValueError(f"no recordings in {record_dir}: livemon run records there")
-    catalog = Catalog(record_dir)
-    try:
-        rows = catalog.sessions()
-    finally:
-        catalog.close()
+    rows = recorded_sessions(record_dir)
     if wanted:
-        chosen = []
-        for want in wanted:
-            match = [r for r in rows if r["session"] == want] or [
-                r for r in rows if r["session"].startswith(want)]  # fmt: skip
-            if not match:
-                raise ValueError(f"no session {want!r} in {record_dir}: see livemon sessions")
-            if len({r["session"] for r in match}) > 1:
-                raise ValueError(f"session {want!r} is the start of several ids: give more of it")
-            chosen += match
-        rows = chosen
+        rows = [row for want in wanted for row in rows_of_session(rows, want, record_dir)]
     return sorted(rows, key=lambda r: (r["started_wall"] or 0, r["room"]))
 
 

@@ -197,26 +197,45 @@ class Catalog:
         self.db.close()
 
 
-def find_recording(record_dir: Path, session: str | None, room: str | None) -> dict[str, Any]:
-    """The catalog row of the recording asked for: newest session, first room by default.
+def recorded_sessions(record_dir: Path) -> list[dict[str, Any]]:
+    """Every catalog row of ``record_dir``, newest session first.
 
-    A ValueError says what to do when there is none.
+    A ValueError says what to do when nothing was recorded there.
     """
     if not (record_dir / CATALOG_NAME).exists():
         raise ValueError(f"no recordings in {record_dir}: livemon run records there")
     catalog = Catalog(record_dir)
     try:
-        rows = catalog.sessions()
+        return catalog.sessions()
     finally:
         catalog.close()
+
+
+def rows_of_session(
+    rows: list[dict[str, Any]], want: str, record_dir: Path
+) -> list[dict[str, Any]]:
+    """The rows whose session is ``want``, or the one session ``want`` is a unique start of.
+
+    A ValueError says what to do when none matches or several ids begin with ``want``.
+    """
+    match = [r for r in rows if r["session"] == want] or [
+        r for r in rows if r["session"].startswith(want)]  # fmt: skip
+    if not match:
+        raise ValueError(f"no session {want!r} in {record_dir}: see livemon sessions")
+    if len({r["session"] for r in match}) > 1:
+        raise ValueError(f"session {want!r} is the start of several ids: give more of it "
+                         "(see livemon sessions)")  # fmt: skip
+    return match
+
+
+def find_recording(record_dir: Path, session: str | None, room: str | None) -> dict[str, Any]:
+    """The catalog row of the recording asked for: newest session, first room by default.
+
+    A ValueError says what to do when there is none.
+    """
+    rows = recorded_sessions(record_dir)
     if session is not None:
-        exact = [r for r in rows if r["session"] == session]
-        if not exact:  # a unique beginning of an id will do
-            exact = [r for r in rows if r["session"].startswith(session)]
-            if len({r["session"] for r in exact}) > 1:
-                raise ValueError(f"session {session!r} is the start of several ids: give more "
-                                 "of it (see livemon sessions)")  # fmt: skip
-        rows = exact
+        rows = rows_of_session(rows, session, record_dir)
     else:
         rows = [r for r in rows if r["session"] == rows[0]["session"]] if rows else []
     if room is not None:
