@@ -116,6 +116,14 @@ class Catalog:
         """Every recording, newest first."""
         return list(self.db.query("select * from sessions order by started_wall desc"))
 
+    def session_row(self, session: str, room: str) -> dict[str, Any] | None:
+        """The recording of ``room`` in ``session``, if any (by key: a hub opening the
+        logs of hundreds of rooms must not read every row for each)."""
+        return next(
+            self.db.query("select * from sessions where session = ? and room = ?",
+                          [session, room]), None,
+        )  # fmt: skip
+
     # -- batched rows -----------------------------------------------------
 
     def add_seek(self, rows: list[dict[str, Any]]) -> None:

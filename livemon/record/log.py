@@ -9,9 +9,12 @@ mid-write): ``LogWriter`` cuts it off when it opens the file.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import mmap
 import os
+import platform
 import struct
+import sys
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +33,40 @@ COMMAND = 1  # [COMMAND, command map, result map]
 
 _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder().decode
+
+
+def _syncfs() -> Any:
+    """Linux's ``syncfs`` through libc, or None where it cannot be trusted.
+
+    Before Linux 5.8 ``syncfs`` did not report write-back errors, so bytes
+    could be acknowledged that never reached the disk: there, and off Linux,
+    every log is fsynced on its own.
+    """
+    if sys.platform != "linux":
+        return None
+    try:
+        major, minor = (int(x) for x in platform.release().split(".")[:2])
+        if (major, minor) < (5, 8):
+            return None
+        fn = ctypes.CDLL(None, use_errno=True).syncfs  # ctypes releases the GIL while it runs
+    except (ValueError, OSError, AttributeError):
+        return None
+    fn.argtypes, fn.restype = [ctypes.c_int], ctypes.c_int
+    return fn
+
+
+_SYNCFS = _syncfs()
+
+
+def syncfs(fd: int) -> bool:
+    """Make every file of ``fd``'s file system durable at once; False if that is not
+    possible here (then fsync each file). Raises ``OSError`` if the sync fails."""
+    if _SYNCFS is None:
+        return False
+    if _SYNCFS(fd) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    return True
 
 
 class LogCorrupt(Exception):
@@ -139,6 +176,8 @@ class LogWriter:
         # Unbuffered: writes go to the OS by os.write, so a failure is seen where it happens.
         self._file = open(path, "ab", buffering=0, opener=private_opener)  # noqa: SIM115
         self.durable = self._file.tell()
+        # The file system the log is on: one ``syncfs`` makes all its logs durable.
+        self.device = os.fstat(self._file.fileno()).st_dev
         # The magic is queued like a record: creating the file needs no disk space yet.
         self._pending = bytearray(MAGIC if self.durable == 0 else b"")
         self.offset = self.durable + len(self._pending)  # where the next record will start
@@ -183,6 +222,19 @@ class LogWriter:
         """
         if not data:
             return
+        self.put(data)
+        if sync:
+            self.sync(len(data))
+        else:
+            self.durable += len(data)
+
+    def put(self, data: bytes) -> None:
+        """Write ``data`` after the durable bytes, without syncing; ``durable`` stays.
+
+        The bytes count as durable only after ``sync`` or, when the whole file
+        system was synced (``sync_many``), ``synced``. Raises ``OSError`` with
+        the file cut back to ``durable``.
+        """
         fd = self._file.fileno()
         try:
             if os.fstat(fd).st_size != self.durable:
@@ -190,13 +242,34 @@ class LogWriter:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
-            if sync:
-                os.fsync(fd)
         except OSError:
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, self.durable)
+            self.cut_back()
             raise
-        self.durable += len(data)
+
+    def sync(self, size: int) -> None:
+        """fsync the ``size`` bytes ``put`` wrote; then they are durable.
+
+        Raises ``OSError`` with the file cut back to ``durable``.
+        """
+        try:
+            os.fsync(self._file.fileno())
+        except OSError:
+            self.cut_back()
+            raise
+        self.durable += size
+
+    def synced(self, size: int) -> None:
+        """The ``size`` bytes ``put`` wrote reached the disk (the file system was synced)."""
+        self.durable += size
+
+    def cut_back(self) -> None:
+        """Cut the file back to its durable bytes, as far as the OS lets it."""
+        with contextlib.suppress(OSError):
+            os.ftruncate(self._file.fileno(), self.durable)
+
+    def fileno(self) -> int:
+        """The file descriptor of the log."""
+        return self._file.fileno()
 
     def flush(self, sync: bool = True) -> None:
         """Write every queued record now; on ``OSError`` they stay queued."""

@@ -25,6 +25,10 @@ from livemon.record.catalog import Catalog
 # A log write that failed: the writer, the bytes it could not write, and why.
 Failed = tuple[log.LogWriter, bytes, OSError]
 
+# From this many logs with bytes to sync in one tick on, one ``syncfs`` syncs them all
+# (one fsync costs ~0.2 ms; a syncfs 3-10 ms, and it also writes other programs' data).
+GROUP_SYNC_MIN = 16
+
 _SAFE = re.compile(r"[^A-Za-z0-9_-]")
 log_ = logging.getLogger("livemon.record")
 
@@ -70,10 +74,7 @@ class Recorder:
         w = self.writers.get(room)
         if w is not None:
             return w
-        row = next(
-            (r for r in self.catalog.sessions()
-             if r["session"] == self.session and r["room"] == room), None,
-        )  # fmt: skip
+        row = self.catalog.session_row(self.session, room)
         if row is not None:
             try:
                 w = log.LogWriter(Path(row["path"]))
@@ -145,15 +146,47 @@ class Recorder:
 
     @staticmethod
     def write(batches: list[tuple[log.LogWriter, bytes]]) -> list[Failed]:
-        """Write and fsync what ``take`` handed over; return what could not be written.
+        """Write and sync what ``take`` handed over; return what could not be written.
 
         Each failure is ``(writer, bytes, error)``: give it back with ``restore``,
         so that the bytes are written again, in order, by a later ``write``.
+
+        Group commit: with many logs to sync (a hub of many rooms, every ack
+        tick), the bytes are written to all of them and their file system is
+        synced once (``syncfs``) instead of one fsync per log: 500 fsyncs take
+        ~115 ms on this project's test machine (longer than a tick), one
+        ``syncfs`` 3-10 ms. Nothing counts as durable before that sync
+        returned; if it fails, each log is fsynced on its own, so the failing
+        one is known and only its bytes are kept for a retry.
         """
+        dirty = [(w, data) for w, data in batches if data]
         failed: list[Failed] = []
-        for w, data in batches:
+        if len(dirty) < GROUP_SYNC_MIN:
+            for w, data in dirty:
+                try:
+                    w.write(data)
+                except OSError as exc:
+                    failed.append((w, data, exc))
+            return failed
+        written = []
+        for w, data in dirty:
             try:
-                w.write(data)
+                w.put(data)
+                written.append((w, data))
+            except OSError as exc:
+                failed.append((w, data, exc))
+        synced = True
+        try:
+            for fd in {w.device: w.fileno() for w, _ in written}.values():
+                synced = synced and log.syncfs(fd)
+        except OSError:
+            synced = False
+        for w, data in written:
+            if synced:
+                w.synced(len(data))
+                continue
+            try:
+                w.sync(len(data))
             except OSError as exc:
                 failed.append((w, data, exc))
         return failed
