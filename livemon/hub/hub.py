@@ -385,16 +385,14 @@ class Hub:
         rooms_state = self.engine.rooms
         for r in rooms:
             state = rooms_state.get(r)
-            positions, record = None, data
+            second = state.newest_sec if state else None
+            ts = state.clock if state and second is not None else None
             if r in shares:  # a frame of several rooms: each log gets its room's events only
                 events, positions = shares[r]
-                record = wire.encode_batch(seq, events)  # type: ignore[arg-type]
-            self.recorder.append_frame(
-                r, name, seq, len(items), record,
-                state.newest_sec if state else None,
-                state.clock if state and state.newest_sec is not None else None, decided,
-                positions,
-            )  # fmt: skip
+                self.recorder.append_share(r, name, seq, len(items), events, positions, second, ts,
+                                           decided)  # fmt: skip
+            else:
+                self.recorder.append_frame(r, name, seq, len(items), data, second, ts, decided)
         self.dirty |= changed
         self.fed |= rooms  # stamped with the wall clock at the next flush (adapter_down)
         self.fed_names.add(name)

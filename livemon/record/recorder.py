@@ -16,9 +16,11 @@ import logging
 import re
 import sqlite3
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from livemon import wire
 from livemon.record import log
 from livemon.record.catalog import Catalog
 
@@ -31,6 +33,19 @@ GROUP_SYNC_MIN = 16
 
 _SAFE = re.compile(r"[^A-Za-z0-9_-]")
 log_ = logging.getLogger("livemon.record")
+
+
+@dataclass(slots=True)
+class _Share:
+    """A room's events from consecutive frames of one adapter, waiting to be one record."""
+
+    name: str
+    seq: int  # first seq of the first frame
+    count: int  # events of the frames, from ``seq`` on (all rooms)
+    events: list[Any]
+    positions: list[int]  # place (seq - ``seq``) of each of ``events``
+    second: int | None
+    ts: float | None
 
 
 def room_dir_name(room: str) -> str:
@@ -62,6 +77,7 @@ class Recorder:
         self._last_ts: dict[str, float] = {}
         self._command_rows: list[tuple[str, dict, dict, float | None]] = []
         self._progressed: set[str] = set()  # rooms with frames since the last catalog write
+        self._shares: dict[str, _Share] = {}  # room -> its share of frames not yet a record
 
     def writer(self, room: str) -> log.LogWriter:
         """The log of ``room`` in this session, opened (or created) on first use.
@@ -114,6 +130,8 @@ class Recorder:
         events in the frame the adapter sent, so that replay drops resent seqs
         as the hub did. A frame of many rooms is then not copied into each.
         """
+        if room in self._shares:
+            self._write_share(room)  # the room's records stay in the order they were taken
         record: list[Any] = [log.EVENTS, name, seq, count, frame]
         if wall is not None or positions is not None:
             record.append(wall)
@@ -130,10 +148,49 @@ class Recorder:
         if ts is not None:
             self._last_ts[room] = ts
 
+    def append_share(self, room: str, name: str, seq: int, count: int, events: list[Any],
+                     positions: list[int], second: int | None, ts: float | None,
+                     wall: float | None = None) -> None:  # fmt: skip
+        """Record ``room``'s share of a frame of several rooms: ``events``, each at
+        place ``positions[i]`` of the frame of ``count`` events from ``seq``.
+
+        Shares of consecutive frames of one adapter are kept in memory and
+        become one record of the room (at ``take``, or before another record of
+        the room): a hub of many rooms then encodes and frames one record per
+        room per ack tick, not one per room per frame. Replay reads it as one
+        frame of ``count`` events with holes; its seqs, so its de-duplication,
+        are those of the frames. A frame whose events were checked against
+        ``wall`` (``append_frame``) is a record of its own.
+        """
+        share = self._shares.get(room)
+        if share is not None and (wall is not None or share.name != name
+                                  or share.seq + share.count != seq):  # fmt: skip
+            self._write_share(room)
+            share = None
+        if wall is not None:
+            self.append_frame(room, name, seq, count, wire.encode_batch(seq, events), second, ts,
+                              wall, positions)  # fmt: skip
+        elif share is None:
+            self._shares[room] = _Share(name, seq, count, events, positions, second, ts)
+        else:
+            at = seq - share.seq
+            share.events += events
+            share.positions += [at + p for p in positions]
+            share.count += count
+            share.second, share.ts = second, ts
+
+    def _write_share(self, room: str) -> None:
+        """The waiting share of ``room`` as a record of its log."""
+        s = self._shares.pop(room)
+        self.append_frame(room, s.name, s.seq, s.count, wire.encode_batch(s.seq, s.events),
+                          s.second, s.ts, None, s.positions)  # fmt: skip
+
     def append_command(self, room: str, command: dict[str, Any], result: dict[str, Any],
                        ts: float | None) -> None:  # fmt: skip
         """Record a command and its result in the log and in the catalog (at once, or with
         the next ``flush_catalog`` if the catalog cannot be written now)."""
+        if room in self._shares:
+            self._write_share(room)
         self.writer(room).append([log.COMMAND, command, result])
         try:
             self.catalog.add_command(self.session, room, command, result, ts)
@@ -142,6 +199,8 @@ class Recorder:
 
     def take(self) -> list[tuple[log.LogWriter, bytes]]:
         """Queued bytes of every log, to ``write`` on another thread."""
+        for room in list(self._shares):
+            self._write_share(room)
         return [(w, w.take()) for w in self.writers.values()]
 
     @staticmethod

@@ -53,3 +53,46 @@ async def test_multi_room_frames_are_split_per_room_and_resume_exactly(tmp_path:
         assert _numbers(resumed) == live and resumed.held["mux"] == 45
     finally:
         await resumed.stop()
+
+
+async def test_shares_of_consecutive_frames_are_one_record_per_room_per_tick(
+    tmp_path: Path,
+) -> None:
+    """Consecutive frames of one adapter leave one record per room until the next flush; a
+    second adapter's frame and a command start new ones; replay and resume count exactly."""
+    hub = Hub(config.load(), tmp_path, tokens=TOKENS)
+    for k in range(4):  # seqs 1-40 from "mux", 10 a frame, no flush between
+        assert (
+            hub.ingest_frame("mux", None, wire.encode_batch(1 + 10 * k, _events(10 * k, 10))) == []
+        )
+    assert hub.ingest_frame("other", None, wire.encode_batch(1, _events(40, 6))) == []
+    mark = {"id": "c1", "action": "mark", "args": {"label": "x"}}
+    hub.recorder.append_command("a", mark, {"ok": True}, None)
+    assert hub.ingest_frame("mux", None, wire.encode_batch(41, _events(46, 9))) == []
+    live = _numbers(hub)
+    assert sum(live.values()) == sum(1 + k % 2 for k in range(55))
+    await hub.flush()
+    await hub.stop(end_session=False)
+
+    (path,) = (tmp_path / room_dir_name("a")).glob("*.lmrec")
+    records = [rec for _, rec in log.read(path)]
+    kinds = [(rec[0], rec[1] if rec[0] == log.EVENTS else None) for rec in records]
+    assert kinds == [(log.EVENTS, "mux"), (log.EVENTS, "other"), (log.COMMAND, None),
+                     (log.EVENTS, "mux")]  # fmt: skip
+    assert (records[0][2], records[0][3]) == (1, 40), "four frames, one record"
+    assert log.frame_positions(records[0]) == [k for k in range(40) if k % 3 == 0]
+    for room in "abc":
+        (path,) = (tmp_path / room_dir_name(room)).glob("*.lmrec")
+        again = Hub(config.load(), tmp_path / f"replay-{room}", tokens=TOKENS)
+        again.session = "replay"
+        for _ in replay.fold(again, path, room):
+            pass
+        assert _numbers(again)[room] == live[room]
+
+    resumed = Hub(config.load(), tmp_path, tokens=TOKENS)
+    await resumed.start("127.0.0.1", 0)
+    try:
+        assert _numbers(resumed) == live
+        assert (resumed.held["mux"], resumed.held["other"]) == (49, 6)
+    finally:
+        await resumed.stop()
