@@ -75,8 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--token", default=None, help="ingest token (default: LIVEMON_INGEST_TOKEN)")
     p.add_argument("--ca", help="PEM CA file that signed a wss:// hub's certificate")
     p.add_argument("--room", default="room-1")
-    p.add_argument("--name", help="the feed's name, its own seq space (default: the plugin's "
-                   "name); two feeds of one plugin on one hub need two names")  # fmt: skip
+    p.add_argument("--name", dest="feed_name",
+                   help="the feed's name, its own seq space (default: the plugin's name); two "
+                   "outside feeds of one plugin on one hub need two names")  # fmt: skip
     p.add_argument("--config")
     p.add_argument("--set", action="append", default=[], metavar="key=value")
 
@@ -124,8 +125,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="a TOML file merged over the defaults (its rules are listed)")
     p.add_argument("--set", action="append", default=[], metavar="NAME.key=value")
 
-    p = sub.add_parser("bench", help="benchmarks: ingest, latency, replay, memory, detect, stall")
-    p.add_argument("which", choices=["ingest", "latency", "replay", "memory", "detect", "stall"])
+    p = sub.add_parser("bench", help="benchmarks: ingest, latency, replay, memory, detect, stall, "
+                       "fuzz")  # fmt: skip
+    p.add_argument("which", choices=["ingest", "latency", "replay", "memory", "detect", "stall",
+                                     "fuzz"])  # fmt: skip
     p.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
@@ -360,9 +363,10 @@ def cmd_adapter(args: argparse.Namespace) -> int:
     if args.bus:
         from livemon.cluster.runner import BusRunner
 
-        bus_runner = BusRunner(adapter, args.bus)
+        bus_runner = BusRunner(adapter, args.bus, name=args.feed_name)
         asyncio.run(bus_runner.run())
-        print(f"{args.name}: stored {bus_runner.acked} events on {args.bus}", file=sys.stderr)
+        print(f"{bus_runner.name}: stored {bus_runner.acked} events on {args.bus}",
+              file=sys.stderr)  # fmt: skip
         return 0
     token = args.token or os.environ.get("LIVEMON_INGEST_TOKEN")
     if not token:
@@ -370,14 +374,14 @@ def cmd_adapter(args: argparse.Namespace) -> int:
                          "(livemon serve prints it)")  # fmt: skip
     from livemon.tls import client_context
 
-    runner = RemoteRunner(adapter, args.hub, token, name=args.name,
+    runner = RemoteRunner(adapter, args.hub, token, name=args.feed_name,
                           ssl=client_context(args.hub, args.ca))  # fmt: skip
     try:
         asyncio.run(runner.run())
     except TokenRefused as exc:
         print(f"livemon: {exc}", file=sys.stderr)
         return 3
-    print(f"{args.name}: fed {runner.acked} events to session {runner.session}", file=sys.stderr)
+    print(f"{runner.name}: fed {runner.acked} events to session {runner.session}", file=sys.stderr)
     return 0
 
 

@@ -48,9 +48,16 @@ Session = Callable[[ClientConnection, dict[str, Any]], Awaitable[bool]]
 def refused_text(reason: str, hint: str) -> str:
     """The message for a refused token: what the hub said and what to check.
 
+    A refusal that is not about the token (a feed name already taken) is
+    given as the hub said it, without sending the user to check the token.
+
     >>> refused_text("bad or missing token", "LIVEMON_WATCH_TOKEN / --token")
     'hub refused the token (bad or missing token): check LIVEMON_WATCH_TOKEN / --token'
+    >>> refused_text("replaced by a newer connection named 'sim'", "--token")
+    "hub refused this connection: replaced by a newer connection named 'sim'"
     """
+    if reason and "token" not in reason:
+        return f"hub refused this connection: {reason}"
     return f"hub refused the token ({reason or 'no reason given'}): check {hint}"
 
 

@@ -53,14 +53,15 @@ class FeedBoard:
         self.rooms_of: dict[str, list[str]] = {}  # adapter name -> the rooms it feeds
         self.changed: set[str] = set()  # rooms whose feed list changed since taken
 
-    def attach(self, name: str, rooms: list[str], now: float) -> None:
-        """Adapter ``name`` connected (or started in-process) for ``rooms``."""
+    def attach(self, name: str, rooms: list[str], now: float, label: str | None = None) -> None:
+        """Adapter ``name`` connected (or started in-process) for ``rooms``; snapshots show it
+        as ``label`` (default ``name``)."""
         self.rooms_of[name] = list(rooms)
         for room in rooms:
             feeds = self.rooms.setdefault(room, {})
             feed = feeds.get(name)
             if feed is None:
-                feeds[name] = Feed(name, since=now, out_since=now)
+                feeds[name] = Feed(label or name, since=now, out_since=now)
             else:
                 feed.linked = True
                 if feed.state == "ended":

@@ -74,6 +74,15 @@ def _shares(
     return out
 
 
+def local_feed_key(name: str, room: str) -> str:
+    """The adapter name an in-process feed's seqs count under (and are recorded with).
+
+    >>> local_feed_key("sim", "room-1")
+    'sim@room-1'
+    """
+    return f"{name}@{room}"
+
+
 class Hub:
     """Serves one record dir: ingest, fan-out, commands. ``start`` then ``stop``."""
 
@@ -452,12 +461,19 @@ class Hub:
                 await asyncio.sleep(self.ack_interval)
 
     async def run_adapter(self, adapter: Adapter, name: str | None = None) -> None:
-        """Run an adapter object in this process until its feed ends (embedded mode)."""
-        name = name or adapter.name
+        """Run an adapter object in this process until its feed ends (embedded mode).
+
+        Snapshots show the feed as ``name`` (the plugin's name by default), but its
+        seqs count under ``name@room`` (``local_feed_key``): an outside adapter of
+        the same plugin (``livemon adapter sim --room room-2``, named ``sim``) then
+        keeps a counter of its own instead of dropping this feed's batches.
+        """
+        label = name or adapter.name
+        name = local_feed_key(label, adapter.room)
         self.local_feeds.add(name)
-        link = LocalLink(adapter, name)
+        link = LocalLink(adapter, label)
         self._link(link)
-        self.feeds.attach(name, link.rooms, time.time())
+        self.feeds.attach(name, link.rooms, time.time(), label=label)
         if adapter.feed_reported:
             self.feeds.report(name, adapter.feed_state, adapter.feed_detail, time.time())
         adapter.watch_feed_state(
@@ -703,8 +719,10 @@ class Hub:
         name, rooms = checked.name, list(checked.rooms)
         assert name is not None  # the core refuses an ingest hello without one
         # Seqs count per adapter name: two feeds under one name would drop each
-        # other's batches as already held. Refuse the name of an in-process feed;
-        # a newer connection of a name replaces the older (a reconnect).
+        # other's batches as already held. In-process feeds count as name@room, so
+        # an outside `livemon adapter sim` does not collide with `serve --adapter
+        # sim`; only a feed naming itself exactly so is refused. A newer
+        # connection of a name replaces the older (a reconnect).
         if name in self.local_feeds:
             why = f"adapter name {name!r} is the hub's in-process feed: give this feed its own "
             why += "--name"

@@ -8,6 +8,7 @@ from pathlib import Path
 from livemon import config
 from livemon.adapters.remote import RemoteRunner
 from livemon.hub import Hub
+from livemon.hub.hub import local_feed_key
 from livemon.record.recorder import room_dir_name
 from plugins.sim import SimAdapter
 
@@ -21,7 +22,10 @@ async def _record(record_dir: Path, remote: bool) -> tuple[bytes, dict]:
     await hub.start("127.0.0.1", 0)
     adapter = SimAdapter(room="r", **SIM)
     if remote:
-        await RemoteRunner(adapter, hub.url(), TOKENS["ingest"]).run()
+        # Named as the hub names an in-process feed (its seqs count as sim@r), so the
+        # recordings can be compared byte for byte.
+        name = local_feed_key(adapter.name, adapter.room)
+        await RemoteRunner(adapter, hub.url(), TOKENS["ingest"], name=name).run()
     else:
         await hub.run_adapter(adapter)
     metrics = hub.snapshot("r")
