@@ -24,7 +24,7 @@ from livemon.detect.comment_surge import CommentSurgeDetector
 from livemon.detect.conversion_drop import ConversionDropDetector
 from livemon.detect.lifecycle import AlertBook
 from livemon.detect.oversell import OversellDetector
-from livemon.detect.rules import Rule, RuleDetector, RuleInputs, compile_rules
+from livemon.detect.rules import TEN_MIN_S, Rule, RuleDetector, RuleInputs, compile_rules
 from livemon.detect.stock_low import StockLowDetector
 from livemon.detect.stock_out import StockOutDetector
 from livemon.detect.tech_issue import TechIssueDetector
@@ -87,19 +87,43 @@ class RoomMonitor:
         w = state.windows
         self._w_orders, self._w_viewer_s = w["orders"], w["viewer_s"]
         self._w_comments = w["comments"]
-        # Every per-second detector, in the order they see a second: the
-        # viewer drop before the conversion drop, which may name it as cause.
-        self.per_second: list[SecondDetector] = [self.viewers, self.conversion, self.surge,
-                                                 self.tech]  # fmt: skip
         if rules is None:
             rules = compile_rules(cfg.rules)
-        if rules:
-            inputs = RuleInputs()  # computed once a second for all of this room's rules
-            self.per_second += [RuleDetector(rule, inputs) for rule in rules]
+        self._rules = rules
+        self._wire_per_second()
+        # A gap in event time longer than every detector's window leaves no baseline
+        # worth judging the room by (a session resumed hours later, an adapter back
+        # after a long outage): the per-second detectors then start again.
+        self.restart_gap_s = max(cfg.viewer_drop.baseline_s, cfg.conversion_drop.half_life_s,
+                                 cfg.comment_surge.baseline_s, cfg.tech_issue.window_s,
+                                 TEN_MIN_S if rules else 0)  # fmt: skip
+        self._last_sec: int | None = None  # the newest second fed to the detectors
+        self._fresh_from = 0  # seconds before this one were filled in over a gap: skipped
         # kind -> (since, evidence) of the newest alert opened per kind.
         self.opened: dict[str, tuple[float, dict[str, float]]] = {}
         self._second = Second(0, 0, 0.0, 0, state, False, self._tags, self._questions, self.opened)
         self.wire()
+
+    def _wire_per_second(self) -> None:
+        """Every per-second detector, in the order they see a second: the viewer drop
+        before the conversion drop, which may name it as cause."""
+        self.per_second: list[SecondDetector] = [self.viewers, self.conversion, self.surge,
+                                                 self.tech]  # fmt: skip
+        if self._rules:
+            inputs = RuleInputs()  # computed once a second for all of this room's rules
+            self.per_second += [RuleDetector(rule, inputs) for rule in self._rules]
+
+    def _restart(self, state: RoomState) -> None:
+        """Start the per-second detectors again after a gap (their open alerts clear at the
+        next second, when they are synced with the new detectors)."""
+        self.viewers = self.viewers.clone()  # type: ignore[assignment]
+        self.conversion = self.conversion.clone()  # type: ignore[assignment]
+        self.surge = self.surge.clone()  # type: ignore[assignment]
+        self.tech = self.tech.clone()  # type: ignore[assignment]
+        self._wire_per_second()
+        # The seconds the clock jumped over carry the level held from before the gap
+        # (no event came in them): the new baselines start at the first real one.
+        self._fresh_from = state.newest_sec or 0
 
     def wire(self) -> None:
         """Attach the detectors to the room's hooks (at creation, and on a keyframe restore)."""
@@ -120,6 +144,12 @@ class RoomMonitor:
             self._take_tags(sec, tagged)
         if self._tags.entries:
             self._tags.expire(sec)
+        last, self._last_sec = self._last_sec, sec
+        if last is not None and sec != last + 1:  # the clock jumped: how long was the room quiet?
+            if (state.newest_sec or sec) - last > self.restart_gap_s:
+                self._restart(state)
+        if sec < self._fresh_from:
+            return
         # One Second per room, refilled each second (no detector keeps it).
         s = self._second
         s.sec, s.orders, s.viewer_s = sec, self._w_orders.at(sec), self._w_viewer_s.at(sec)
