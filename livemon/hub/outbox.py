@@ -18,6 +18,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 COMMENT_BACKLOG = 200  # comment frames a console may lag behind before the oldest go
+STOP_WAIT_S = 2.0  # how long stopping waits for the send in flight before cutting it off
 log = logging.getLogger("livemon.hub")
 
 
@@ -29,6 +30,7 @@ class Outbox:
         self.role = role
         self.stall_s = stall_s  # None: never dropped
         self.dropped = False
+        self.stopped = False
         self.snapshots: dict[str, bytes] = {}
         self.comments: deque[bytes] = deque(maxlen=COMMENT_BACKLOG)
         self.messages: deque[bytes] = deque()  # alerts and results: never dropped
@@ -56,10 +58,10 @@ class Outbox:
 
     async def _run(self) -> None:
         with contextlib.suppress(ConnectionClosed):
-            while True:
+            while not self.stopped:
                 await self._wake.wait()
                 self._wake.clear()
-                while self.messages or self.snapshots or self.comments:
+                while (self.messages or self.snapshots or self.comments) and not self.stopped:
                     if self.messages:
                         frame = self.messages.popleft()
                     elif self.snapshots:
@@ -79,7 +81,11 @@ class Outbox:
             await self.ws.send(frame)
             return True
         try:
-            await asyncio.wait_for(self.ws.send(frame), self.stall_s)
+            # asyncio.timeout, not wait_for: on Python 3.11, wait_for swallows a cancel
+            # that comes as the send finishes, and the task then never ended (stop hung,
+            # and the hub's stop with it).
+            async with asyncio.timeout(self.stall_s):
+                await self.ws.send(frame)
             return True
         except TimeoutError:
             self.dropped = True
@@ -91,8 +97,19 @@ class Outbox:
             return False
 
     async def stop(self) -> None:
-        """Stop sending."""
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.task
+        """Stop sending, within ``STOP_WAIT_S`` whatever the send in flight does."""
+        self.stopped = True  # ends the task at its next turn even if a cancel is lost
+        self._wake.set()
+        task = self.task
+        if task is None:
+            return
+        task.cancel()
+        await asyncio.wait({task}, timeout=STOP_WAIT_S)
+        if not task.done():  # a send that ignores cancellation: cut the connection
+            log.warning("console %s on /%s did not stop sending within %g s: aborted",
+                        self.ws.remote_address, self.role, STOP_WAIT_S)  # fmt: skip
+            if self.ws.transport is not None:
+                self.ws.transport.abort()
+        elif not task.cancelled() and task.exception() is not None:
+            log.warning("console %s on /%s: sending failed: %s", self.ws.remote_address,
+                        self.role, task.exception())  # fmt: skip
