@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 if TYPE_CHECKING:
     from livemon.engine.room import RoomState
-    from livemon.engine.window import KeyCounts
+    from livemon.engine.window import KeyCounts, Rolling
 
 Severity = Literal["warn", "crit"]
 Suggestion = dict[str, Any] | None
@@ -40,6 +40,9 @@ class Second:
 
     ``opened`` maps an alert kind to ``(since, evidence)`` of its newest
     opening in this room, so one detector can name another's alert as a cause.
+    ``levels`` is the room's online level per second (the engine's
+    ``viewer_s`` window), when the caller has it: a detector reads past levels
+    there instead of keeping its own copy.
     """
 
     sec: int
@@ -51,6 +54,7 @@ class Second:
     tags: KeyCounts | None = None
     questions: Sequence[str] = ()
     opened: dict[str, tuple[float, dict[str, float]]] = field(default_factory=dict)
+    levels: Rolling | None = None
 
     @property
     def ts(self) -> float:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections import deque
 from typing import Any
 
 from livemon.detect import advice
@@ -138,19 +137,33 @@ class ConversionDropDetector(SecondDetector):
         # holds ``fa_per_h`` at any room size (mu: orders expected per second).
         arl_s = 3600.0 / fa_per_h
         self._h0 = [math.log(arl_s * (-math.log(1 - d) - d)) + margin for d in drops]
+        self._h_min = min(self._h0)
         self._decay = 0.5 ** (1 / half_life_s)
-        self._lagged: deque[tuple[int, float]] = deque()
+        # The last ``lag_s`` seconds (orders, viewer-seconds) wait in two rings
+        # before the baseline learns them: no allocation per second.
+        self._lag_orders = [0] * lag_s
+        self._lag_exposure = [0.0] * lag_s
+        self._lag_n = 0  # seconds waiting
+        self._lag_i = 0  # the oldest one's slot once the rings are full
         self._orders_w = 0.0  # weighted orders of the baseline
         self._exposure_w = 0.0  # weighted viewer-seconds of the baseline
         self._seen = 0.0  # orders the baseline has learnt from
         k = len(drops)
+        self._ks = tuple(range(k))
         self._scores = [0.0] * k  # one CUSUM per drop size
         self._starts: list[float | None] = [None] * k
-        self._orders_k = [0] * k  # orders since each CUSUM last left 0
-        self._mu_k = [0.0] * k  # ...and what the baseline expected over that time
-        self._best = 0  # the CUSUM that alarmed (or leads)
+        # Orders and expected orders summed over the tested seconds, and their
+        # sums when each CUSUM last left 0: the counts behind a CUSUM are
+        # differences, read only when an alert needs them.
+        self._cum_orders = 0
+        self._cum_mu = 0.0
+        self._orders0 = [0] * k
+        self._mu0 = [0.0] * k
+        self._best = -1  # the CUSUM that alarmed (or leads), -1 when all are at 0
+        self._last_sec = 0  # the newest tested second
         self._clear = 0.0
         self._clear_drop = drops[0]
+        # While alarmed, the counts since the onset are kept explicitly.
         self._since_orders = 0
         self._since_mu = 0.0
 
@@ -166,18 +179,29 @@ class ConversionDropDetector(SecondDetector):
         """The largest CUSUM statistic in nats (0 when the data favour no drop)."""
         return max(self._scores)
 
+    def _since(self) -> tuple[int, float, int]:
+        """Orders, expected orders and seconds since the leading CUSUM's onset."""
+        if self._alarm:
+            return self._since_orders, self._since_mu, self._seconds
+        b = self._best
+        if b < 0:
+            return 0, 0.0, 0
+        start = int(self._starts[b])  # type: ignore[arg-type]
+        return (self._cum_orders - self._orders0[b], self._cum_mu - self._mu0[b],
+                self._last_sec - start + 1)  # fmt: skip
+
     @property
     def evidence(self) -> dict[str, float]:
         base = self.baseline or 0.0
-        mu = self._since_mu
-        ratio = self._since_orders / mu if mu > 0 else 1.0
+        orders, mu, seconds = self._since()
+        ratio = orders / mu if mu > 0 else 1.0
         return {
             "baseline_per_1k_min": base * 60_000,
             "recent_per_1k_min": base * ratio * 60_000,
             "drop": 1 - ratio,
-            "orders": float(self._since_orders),
+            "orders": float(orders),
             "expected": mu,
-            "seconds": float(self._seconds),
+            "seconds": float(seconds),
             "llr": self.score if not self._alarm else self._alarm_llr,
         }
 
@@ -186,72 +210,96 @@ class ConversionDropDetector(SecondDetector):
 
     def skip(self) -> None:
         """Forget the running tests (not the baseline): a known cause explains the fall."""
-        k = len(self.drops)
-        self._scores = [0.0] * k
-        self._starts = [None] * k
-        self._orders_k = [0] * k
-        self._mu_k = [0.0] * k
+        scores, starts = self._scores, self._starts
+        for k in self._ks:  # in place: a coupon skips every second it is live
+            scores[k], starts[k] = 0.0, None
+        self._best = -1
         self._since_orders, self._since_mu, self._seconds = 0, 0.0, 0
 
     def update(self, sec: int, orders: int, viewer_s: float) -> None:
         """Take one closed second: its ``orders`` and ``viewer_s`` exposure."""
-        base = self.baseline
-        if not self._alarm:
-            self._lagged.append((orders, viewer_s))
-            if len(self._lagged) > self.lag_s:
-                old_orders, old_exposure = self._lagged.popleft()
+        if self._alarm:
+            self._update_alarmed(orders, viewer_s)
+            return
+        ow, ew = self._orders_w, self._exposure_w
+        warm = self._seen >= self.warmup_orders and ew > 0  # the baseline before this second
+        lag = self.lag_s
+        if lag > 0:
+            i = self._lag_i
+            if self._lag_n < lag:
+                self._lag_n += 1
+                self._lag_orders[i], self._lag_exposure[i] = orders, viewer_s
+            else:
+                old_orders, old_exposure = self._lag_orders[i], self._lag_exposure[i]
+                self._lag_orders[i], self._lag_exposure[i] = orders, viewer_s
                 d = self._decay
                 self._orders_w = self._orders_w * d + old_orders
                 self._exposure_w = self._exposure_w * d + old_exposure
                 self._seen += old_orders
-        if base is None or viewer_s <= 0:
+            self._lag_i = i + 1 if i + 1 < lag else 0
+        else:
+            d = self._decay
+            self._orders_w = self._orders_w * d + orders
+            self._exposure_w = self._exposure_w * d + viewer_s
+            self._seen += orders
+        if not warm or viewer_s <= 0:
             return
-        mu = base * viewer_s
-        if self._alarm:
-            self._since_orders += orders
-            self._since_mu += mu
-            self._seconds += 1
-            # Back to the baseline against the smallest drop tested.
-            d = self._clear_drop
-            llr = orders * math.log(1 - d) + d * mu
-            self._clear = max(0.0, self._clear - llr)
-            if self._clear >= self.clear_threshold:
-                self._alarm = False
-                self._clear = 0.0
-                self.skip()
-                self._lagged.clear()  # the fall is not baseline material
-            elif self.evidence["drop"] >= self.crit_drop:
-                self._severity = "crit"
-            return
-        scores, starts = self._scores, self._starts
-        best, top, over = -1, 0.0, False
-        log_mu = math.log(mu) if mu > 0 else -30.0
-        for k, log_keep in enumerate(self._log_keep):
-            score = scores[k] + orders * log_keep + self.drops[k] * mu
+        mu = ow / ew * viewer_s
+        cum_orders, cum_mu = self._cum_orders, self._cum_mu
+        self._cum_orders, self._cum_mu = cum_orders + orders, cum_mu + mu
+        scores, starts, log_keep, drops = self._scores, self._starts, self._log_keep, self.drops
+        best, top = -1, 0.0
+        for k in self._ks:
+            score = scores[k] + orders * log_keep[k] + drops[k] * mu
             if score <= 0:
                 scores[k], starts[k] = 0.0, None
-                self._orders_k[k], self._mu_k[k] = 0, 0.0
                 continue
             if starts[k] is None:
                 starts[k] = float(sec)
+                self._orders0[k], self._mu0[k] = cum_orders, cum_mu
             scores[k] = score
-            self._orders_k[k] += orders
-            self._mu_k[k] += mu
-            if score >= self._h0[k] + log_mu and not over:
-                best, top, over = k, score, True
-            elif score > top and not over:
+            if score > top:
                 best, top = k, score
-        if best < 0:
-            self._since_orders, self._since_mu, self._seconds = 0, 0.0, 0
-            return
         self._best = best
-        self._since_orders, self._since_mu = self._orders_k[best], self._mu_k[best]
-        self._seconds = sec - int(starts[best]) + 1  # type: ignore[arg-type]
-        if over:
-            self._alarm = True
-            self._alarm_llr = top
-            self._onset = starts[best]
-            self._severity = "crit" if self.evidence["drop"] >= self.crit_drop else "warn"
+        if best < 0:
+            return
+        self._last_sec = sec
+        # A crossing needs score >= h + ln(mu) for some CUSUM; ln(mu) >= 1 - 1/mu,
+        # so below that bound no logarithm is needed (the usual second).
+        if mu > 0 and top < self._h_min + 1.0 - 1.0 / mu:
+            return
+        log_mu = math.log(mu) if mu > 0 else -30.0
+        for k in self._ks:  # the first to cross, in the order of ``drops``
+            score = scores[k]
+            if score > 0 and score >= self._h0[k] + log_mu:
+                self._best = best = k
+                self._since_orders, self._since_mu, self._seconds = self._since()
+                self._alarm = True
+                self._alarm_llr = score
+                self._onset = starts[k]
+                self._severity = "crit" if self.evidence["drop"] >= self.crit_drop else "warn"
+                return
+
+    def _update_alarmed(self, orders: int, viewer_s: float) -> None:
+        """One second while alarmed: count it, and clear once the rate is back."""
+        base = self.baseline
+        if base is None or viewer_s <= 0:
+            return
+        mu = base * viewer_s
+        self._since_orders += orders
+        self._since_mu += mu
+        self._seconds += 1
+        # Back to the baseline against the smallest drop tested.
+        d = self._clear_drop
+        llr = orders * math.log(1 - d) + d * mu
+        self._clear = max(0.0, self._clear - llr)
+        if self._clear >= self.clear_threshold:
+            self._alarm = False
+            self._clear = 0.0
+            self.skip()
+            self._lag_n = 0  # the fall is not baseline material
+        elif self.evidence["drop"] >= self.crit_drop:
+            self._severity = "crit"
 
     # -- the second family: causes and words ---------------------------------
 

@@ -10,6 +10,7 @@ the wall clock (``adapter_down``).
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Mapping
 from typing import Any
@@ -101,7 +102,9 @@ class RoomMonitor:
         self._fresh_from = 0  # seconds before this one were filled in over a gap: skipped
         # kind -> (since, evidence) of the newest alert opened per kind.
         self.opened: dict[str, tuple[float, dict[str, float]]] = {}
-        self._second = Second(0, 0, 0.0, 0, state, False, self._tags, self._questions, self.opened)
+        self._second = Second(0, 0, 0.0, 0, state, False, self._tags, self._questions, self.opened,
+                              w["viewer_s"])  # fmt: skip
+        self._coupon_stale, self._coupon_now, self._coupon_until = True, False, math.inf
         self.wire()
 
     def _wire_per_second(self) -> None:
@@ -130,18 +133,19 @@ class RoomMonitor:
         state = self.state
         state.second_listeners.append(self.second)
         for kind, listener in ((ev.Order, self._order), (ev.Stock, self._stock),
-                               (ev.Product, self._stock)):  # fmt: skip
+                               (ev.Product, self._stock), (ev.Coupon, self._coupon)):  # fmt: skip
             state.on_event(kind, listener)
+        self._coupon_stale = True
         state.comment_listeners.append(self._tagged)
 
     # -- closed seconds -----------------------------------------------------
 
     def second(self, state: RoomState, sec: int) -> None:
         """Feed closed second ``sec`` to every per-second detector and sync their alerts."""
-        ts = float(sec + 1)  # the alert uses data up to the end of this second
-        tagged = self._pending.pop(sec, None)
-        if tagged:
-            self._take_tags(sec, tagged)
+        if self._pending:
+            tagged = self._pending.pop(sec, None)
+            if tagged:
+                self._take_tags(sec, tagged)
         if self._tags.entries:
             self._tags.expire(sec)
         last, self._last_sec = self._last_sec, sec
@@ -150,11 +154,17 @@ class RoomMonitor:
                 self._restart(state)
         if sec < self._fresh_from:
             return
-        # One Second per room, refilled each second (no detector keeps it).
+        # One Second per room, refilled each second (no detector keeps it). A
+        # closed second always lies inside the windows, so its buckets are read
+        # directly (``Rolling.at`` checks what cannot happen here).
         s = self._second
-        s.sec, s.orders, s.viewer_s = sec, self._w_orders.at(sec), self._w_viewer_s.at(sec)
-        s.comments = self._w_comments.at(sec)
-        s.coupon_live = bool(state.coupons) and state.coupon_live(ts)
+        w = self._w_orders
+        s.sec, s.orders = sec, w.buckets[sec % w.span]
+        w = self._w_viewer_s
+        s.viewer_s = w.buckets[sec % w.span]
+        w = self._w_comments
+        s.comments = w.buckets[sec % w.span]
+        s.coupon_live = bool(state.coupons) and self._coupon_live(state, sec + 1.0)
         alarmed = False
         for detector in self.per_second:
             detector.observe(s)
@@ -168,24 +178,36 @@ class RoomMonitor:
             alert = active.get((detector.kind, None))
             if alert is None:
                 if detector._alarm:
-                    self._sync(detector, s)
-            elif self._due(alert, detector, refresh):
-                self._sync(detector, s)
+                    self._sync(detector, s)  # opens
+            elif not detector._alarm:
+                self.book.clear(detector.kind, None, s.ts)
+            elif detector._severity == "crit" and alert["severity"] != "crit":
+                self._sync(detector, s)  # escalates
+            elif refresh:
+                # An ongoing alert's evidence is refreshed every ``REFRESH_S``
+                # seconds of event time; its detail and suggestion stay those of
+                # its opening or escalation (``AlertBook.update`` keeps them), so
+                # only the numbers are built here.
+                alert["evidence"] = _rounded({**detector.evidence, **detector.context(s)})
         if refresh:
             for sku in [k for kind, k in active if kind == "stock_low"]:
-                self._check_low(state, state.products[sku], ts)
+                self._check_low(state, state.products[sku], sec + 1.0)
 
-    @staticmethod
-    def _due(alert: dict[str, Any], detector: SecondDetector, refresh: bool) -> bool:
-        """Whether the open ``alert`` needs syncing with its detector this second.
+    def _coupon_live(self, state: RoomState, ts: float) -> bool:
+        """``state.coupon_live(ts)``, recomputed only when its answer can have changed.
 
-        Opening, escalating and clearing are never late; an ongoing alert's
-        evidence is refreshed every ``REFRESH_S`` seconds of event time rather
-        than every second, which is most of the per-second cost in quiet rooms.
+        It changes with a coupon event or an order that uses a coupon (both
+        mark it stale) and when a coupon expires (the earliest expiry after
+        the last answer is kept), so a room that once ran a flash sale does
+        not scan its coupons every second for the rest of the show.
         """
-        if not detector._alarm or refresh:
-            return True
-        return detector._severity == "crit" and alert["severity"] != "crit"
+        if self._coupon_stale or ts >= self._coupon_until:
+            self._coupon_stale = False
+            self._coupon_now = state.coupon_live(ts)
+            self._coupon_until = min((c.expires_ts for c in state.coupons.values()
+                                      if c.expires_ts is not None and c.expires_ts > ts),
+                                     default=math.inf)  # fmt: skip
+        return self._coupon_now
 
     def _sync(self, detector: SecondDetector, s: Second) -> None:
         """Open, escalate, refresh or clear ``detector``'s alert, in the detector's own words."""
@@ -219,7 +241,12 @@ class RoomMonitor:
         # them before that), so batching does not change the outcome.
         self._pending.setdefault(sec, []).append(comment)
 
+    def _coupon(self, state: RoomState, e: ev.Coupon, sec: int) -> None:
+        self._coupon_stale = True  # a new or re-issued coupon: ask again
+
     def _order(self, state: RoomState, e: ev.Order, sec: int) -> None:
+        if e.coupon is not None:
+            self._coupon_stale = True  # one use fewer left
         if state.duplicate_orders != self._duplicates:
             self._duplicates = state.duplicate_orders
             return  # not counted, stock untouched

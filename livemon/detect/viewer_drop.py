@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from livemon.detect.base import Second, SecondDetector
+from livemon.engine.window import Rolling
 
 
 class ViewerDropDetector(SecondDetector):
@@ -101,13 +102,18 @@ class ViewerDropDetector(SecondDetector):
         self._recent = 0.0
         self._steady_sec: float | None = None
         self._alarm_sec = 0
-        self._last_sec: int | None = None
-        # The last ``recent_s`` seconds of online in a ring, and the sum of
-        # its oldest ``recent_s - recent_gap_s + 1`` entries (the recent level).
-        self._ring = [0.0] * recent_s
-        self._filled = 0
-        self._span = recent_s - recent_gap_s + 1
-        self._sum = 0.0
+        self._start_sec = 0  # the first second of the current run (after a clear or rebase)
+        self._span = recent_s - recent_gap_s + 1  # seconds in the recent level
+        # Past levels, one per second: the engine's viewer_s window when the
+        # caller passes it (``Second.levels``), else this detector's own.
+        self._own = Rolling(recent_s + 1)
+        self._own_sec: int | None = None
+        # A second whose online level is at least ``_floor`` needs no judging
+        # (see ``_judge``): it only moves the baseline. ``_top`` bounds every
+        # level of the last ``recent_s`` seconds and the baseline.
+        self._floor = math.inf
+        self._top = 0.0
+        self._held = False  # the last second was such a one
 
     @property
     def baseline(self) -> float | None:
@@ -123,38 +129,37 @@ class ViewerDropDetector(SecondDetector):
     def evidence(self) -> dict[str, float]:
         ref = self._ref
         return {
-            "online": self._online,
+            "online": float(self._online),
             "reference": ref,
             "baseline": self._base or 0.0,
             "recent": self._recent,
             "drop": 1 - self._online / ref if ref > 0 else 0.0,
         }
 
-    def _push(self, sec: int, online: float) -> None:
-        """Record second ``sec`` in the ring (a gap repeats the last level); O(1) per second."""
-        last = self._last_sec
-        ring, n, span = self._ring, self.recent_s, self._span
-        if last is not None and sec - last == 1 and self._filled >= n:
-            # The usual case: the next second, the ring full.
-            i = self._filled % n
-            self._sum += ring[(i + span) % n] - ring[i]
-            ring[i] = online
-            self._filled += 1
-            self._last_sec = sec
-            return
-        fill = 1 if last is None else max(1, min(sec - last, self.recent_s))
-        for k in range(fill):
-            value = online if k == fill - 1 else self._online
-            # With the ring full, slot ``i`` holds the oldest second; it leaves
-            # the recent level and the second ``span`` places newer enters it.
-            i = self._filled % n
-            if self._filled >= n:
-                self._sum += ring[(i + span) % n] - ring[i]
-            elif self._filled < span:
-                self._sum += value
-            ring[i] = value
-            self._filled += 1
-        self._last_sec = sec
+    def _record(self, sec: int, online: float) -> Rolling:
+        """Keep ``online`` for second ``sec`` in the own window (a gap repeats the last level)."""
+        levels, last = self._own, self._own_sec
+        levels.advance(sec)
+        if last is not None:
+            for gap in range(max(last + 1, sec - levels.span + 1), sec):
+                levels.add(gap, self._online)  # type: ignore[arg-type]  # levels need not be whole
+        levels.add(sec, online)  # type: ignore[arg-type]
+        self._own_sec = sec
+        return levels
+
+    @staticmethod
+    def _span_sum(levels: Rolling, first: int, last: int) -> float:
+        """The sum of the levels of seconds ``first..last`` (inside the window)."""
+        b, n = levels.buckets, levels.span
+        i, j = first % n, last % n
+        return sum(b[i : j + 1]) if i <= j else sum(b[i:]) + sum(b[: j + 1])
+
+    @staticmethod
+    def _span_max(levels: Rolling, first: int, last: int) -> float:
+        """The highest level of seconds ``first..last`` (inside the window)."""
+        b, n = levels.buckets, levels.span
+        i, j = first % n, last % n
+        return max(b[i : j + 1]) if i <= j else max(max(b[i:]), max(b[: j + 1]))
 
     def _falls(self, level: float, online: float, z: float) -> bool:
         """Whether ``online`` is a drop from ``level``: a big enough share, and beyond noise."""
@@ -165,13 +170,43 @@ class ViewerDropDetector(SecondDetector):
     def update(self, sec: int, online: float) -> None:
         """Take the online level held during closed second ``sec``."""
         online = float(online)
-        self._push(sec, online)
-        self._online = online
+        self._judge(sec, online, self._record(sec, online))
+
+    def observe(self, second: Second) -> None:
+        """Take the online level of a closed second (its viewer-seconds).
+
+        Most seconds need no judging: while online stays within 3 % of the
+        highest level of the last ``recent_s`` seconds (and of the baseline),
+        no reference can be a fall from it and it is steady, so the second
+        only moves the baseline, exactly as a judged quiet second would.
+        """
+        online = second.viewer_s
+        levels = second.levels
+        if levels is None or levels.span <= self.recent_s + 6:
+            levels = self._record(second.sec, online)  # the engine's window is too short
+        if online >= self._floor:
+            base = self._base
+            self._base = base + self._alpha * (online - base)  # type: ignore[operator]
+            self._online = online
+            self._held = True
+            if online > self._top:
+                self._top, self._floor = online, 0.97 * online
+            return
+        self._judge(second.sec, float(online), levels)
+
+    def _judge(self, sec: int, online: float, levels: Rolling) -> None:
+        """Judge second ``sec`` with past levels from ``levels``."""
         base = self._base
+        self._online = online
+        self._floor = math.inf
         if base is None:
             self._base = self._ref = online
             self._steady_sec = float(sec)
+            self._start_sec = sec
             return
+        if self._held:
+            self._held = False
+            self._steady_sec = float(sec - 1)  # ``observe`` only passes steady seconds
         if self._alarm:
             ref = self._ref
             fall = 1 - online / ref if ref > 0 else 0.0
@@ -179,12 +214,17 @@ class ViewerDropDetector(SecondDetector):
                 self._alarm = False
                 self._base = online
                 self._steady_sec = float(sec)
-                self._filled, self._sum = 0, 0.0
-                self._push(sec, online)
+                self._start_sec = sec
             elif fall >= self.crit_drop:
                 self._severity = "crit"
             return
-        recent = self._sum / self._span if self._filled >= self.recent_s else base
+        # The recent level: the mean of seconds ``recent_s - 1`` to
+        # ``recent_gap_s - 1`` ago, once the run is that long.
+        oldest = sec - self.recent_s + 1
+        if oldest >= self._start_sec:
+            recent = self._span_sum(levels, oldest, oldest + self._span - 1) / self._span
+        else:
+            recent = base
         self._recent = recent
         # A sudden fall (against the recent level) stands out of a room's
         # noise sooner than a slide over minutes, which small rooms make by
@@ -199,11 +239,16 @@ class ViewerDropDetector(SecondDetector):
             self._onset = self._steady_sec
             self._severity = "crit" if online <= (1 - self.crit_drop) * ref else "warn"
             return
-        self._base = base + self._alpha * (online - base)
-
-    def observe(self, second: Second) -> None:
-        """Take the online level of a closed second (its viewer-seconds)."""
-        self.update(second.sec, second.viewer_s)
+        base = self._base = base + self._alpha * (online - base)
+        # From the next second on, the baseline moves toward the levels and
+        # the recent level is a mean of levels from second ``oldest + 1`` on:
+        # neither exceeds ``top`` as long as no level does. A level within
+        # 3 % of ``top`` is then steady and, as ``warn_drop`` is more than
+        # 3 %, no fall from either reference.
+        if self.warn_drop > 0.03:
+            top = self._span_max(levels, max(oldest + 1, self._start_sec), sec)
+            self._top = top = max(top, base, online)
+            self._floor = 0.97 * top
 
     def detail(self, second: Second) -> str:
         """Online now against the level it fell from, and both levels behind that."""

@@ -80,3 +80,49 @@ def test_real_curves_meet_the_goal():
     found = sum(r["found"] for r in rows)
     assert found / (found + sum(r["missed"] for r in rows)) >= 0.95
     assert statistics.median(d for r in rows for d in r["delays"]) <= 20
+
+
+def test_skipping_held_seconds_changes_nothing():
+    """``observe`` (which skips the seconds it proves quiet) tracks ``update`` second by second."""
+    from livemon import events as ev
+    from livemon.detect.base import Second
+    from livemon.engine import Engine
+
+    start, interval, online = real_curves.curves()["2FOWI6zAEy0"]
+    rng = np.random.default_rng(11)
+    reports = [(start + t + 0.999, v) for t, v in zip(range(0, 7000, 5), online, strict=False)]
+    # A busy room too: reports every 3 s, a rise, noise, and a 40 % fall at 1,500 s.
+    for t in range(0, 2400, 3):
+        level = 1000 * min(1.0, 0.3 + t / 900) * (0.6 if t >= 1500 else 1.0)
+        reports.append((start + 10_000 + t + 0.999, round(level * (1 + 0.02 * rng.normal()))))
+    skipping, judging = (
+        ViewerDropDetector(**DETECT["viewer_drop"]),
+        ViewerDropDetector(**DETECT["viewer_drop"]),
+    )
+    traces: tuple[list, list] = ([], [])
+    skipped = 0
+
+    def listen(state, sec: int) -> None:
+        nonlocal skipped
+        levels = state.windows["viewer_s"]
+        s = Second(sec, 0, levels.at(sec), 0, state, levels=levels)
+        floor = skipping._floor
+        skipping.observe(s)
+        skipped += s.viewer_s >= floor
+        judging.update(sec, s.viewer_s)
+        for d, trace in zip((skipping, judging), traces, strict=True):
+            trace.append(
+                (
+                    sec,
+                    d.alarm,
+                    d.severity,
+                    d.onset,
+                    round(d.baseline or 0.0, 6),
+                    d.evidence["drop"] if d.alarm else None,
+                )
+            )
+
+    engine = Engine(on_new_room=lambda state: state.second_listeners.append(listen))
+    engine.apply([ev.Viewers(room="r", ts=ts, online=v) for ts, v in reports])
+    assert traces[0] == traces[1]
+    assert sum(alarm for _, alarm, *_ in traces[1]) > 0 and skipped > len(traces[0]) / 3
