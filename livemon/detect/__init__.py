@@ -2,6 +2,7 @@
 
 from livemon.detect.adapter_down import AdapterDownDetector
 from livemon.detect.base import Detector
+from livemon.detect.behind_target import BehindTargetDetector
 from livemon.detect.comment_surge import CommentSurgeDetector
 from livemon.detect.conversion_drop import ConversionDropDetector
 from livemon.detect.lifecycle import AlertBook, alert_id
@@ -15,10 +16,11 @@ from livemon.detect.viewer_drop import ViewerDropDetector
 DETECTORS: tuple[type[Detector], ...] = (
     ConversionDropDetector, ViewerDropDetector, StockLowDetector, StockOutDetector,
     OversellDetector, CommentSurgeDetector, TechIssueDetector, AdapterDownDetector,
+    BehindTargetDetector,
 )  # fmt: skip
 
 __all__ = [
-    "DETECTORS", "AdapterDownDetector", "AlertBook", "CommentSurgeDetector",
+    "DETECTORS", "AdapterDownDetector", "AlertBook", "BehindTargetDetector", "CommentSurgeDetector",
     "ConversionDropDetector", "Detector", "Monitor", "OversellDetector", "RoomMonitor",
     "StockLowDetector", "StockOutDetector", "TechIssueDetector", "ViewerDropDetector", "alert_id",
 ]  # fmt: skip

@@ -42,7 +42,8 @@ class Second:
     opening in this room, so one detector can name another's alert as a cause.
     ``levels`` is the room's online level per second (the engine's
     ``viewer_s`` window), when the caller has it: a detector reads past levels
-    there instead of keeping its own copy.
+    there instead of keeping its own copy. ``targets`` are the room's target
+    projections (its ``TargetTracker.snapshot()``), when it has targets.
     """
 
     sec: int
@@ -55,6 +56,7 @@ class Second:
     questions: Sequence[str] = ()
     opened: dict[str, tuple[float, dict[str, float]]] = field(default_factory=dict)
     levels: Rolling | None = None
+    targets: Sequence[dict[str, Any]] = ()
 
     @property
     def ts(self) -> float:

@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
-from livemon.detect.base import Detector
+from typing import Any
+
+from livemon.detect.base import Second, SecondDetector, Suggestion
+from livemon.engine.targets import amount, pace_words, target_name
 
 
-class BehindTargetDetector(Detector):
+def behind_detail(target: dict[str, Any]) -> str:
+    """The alert's detail in plain words.
+
+    >>> behind_detail({"key": "gmv_cents", "target": 10_000_000, "done": 4_000_000,
+    ...                "projected": 8_760_000})
+    'GMV projected ¥87,600 of ¥100,000 (88%): behind by ¥12,400 at this pace'
+    """
+    key, goal, projected = str(target["key"]), int(target["target"]), int(target["projected"])
+    return (f"{target_name(key)} projected {amount(key, projected)} of {amount(key, goal)} "
+            f"({100 * projected / goal:.0f}%): {pace_words(target)}")  # fmt: skip
+
+
+class BehindTargetDetector(SecondDetector):
     """Alarms when a target's projection stays under ``share`` of it for ``sustain_s``.
 
-    It takes, once per closed second of event time, the ratio of the
-    projection to the target (the worst target's, so one alert covers the
-    plan). Hysteresis both ways: the ratio must stay under ``share`` for
-    ``sustain_s`` seconds to open, and at or over ``clear_share`` (higher
-    than ``share``) for ``sustain_s`` to clear, so a pace wobbling around the
-    line neither opens nor resolves the alert. Nothing is judged in the first
-    ``warmup_s`` of the session (the pace is still a guess). ``crit`` under
-    ``crit_share``.
+    A per-second detector: each closed second brings the room's target
+    projections (``Second.targets``, from its ``TargetTracker``); it judges
+    the ratio of the projection to the target of the worst target not yet
+    reached, so one alert covers the plan. Hysteresis both ways: the ratio
+    must stay under ``share`` for ``sustain_s`` seconds to open, and at or
+    over ``clear_share`` (higher than ``share``) for ``sustain_s`` to clear, so
+    a pace wobbling around the line neither opens nor resolves the alert.
+    Nothing is judged in the first ``warmup_s`` of the session (the pace is
+    still a guess). ``crit`` under ``crit_share``. It suggests the coupon
+    template ``coupon_discount_cents`` x ``coupon_count``.
 
     Parameters
     ----------
@@ -29,6 +46,8 @@ class BehindTargetDetector(Detector):
         Seconds the condition must hold before the alarm opens or clears.
     warmup_s
         Seconds from the session start before anything is judged.
+    coupon_discount_cents, coupon_count
+        The coupon it suggests.
 
     Examples
     --------
@@ -41,20 +60,30 @@ class BehindTargetDetector(Detector):
     [True, True, True, False]
     """
 
+    kind = "behind_target"
+
     def __init__(self, share: float = 0.9, clear_share: float = 0.97, crit_share: float = 0.7,
-                 sustain_s: float = 300.0, warmup_s: float = 600.0) -> None:  # fmt: skip
+                 sustain_s: float = 300.0, warmup_s: float = 600.0,
+                 coupon_discount_cents: int = 1000, coupon_count: int = 200) -> None:  # fmt: skip
         self.share = share
         self.clear_share = clear_share
         self.crit_share = crit_share
         self.sustain_s = sustain_s
         self.warmup_s = warmup_s
-        self._start: float | None = None
+        self.coupon_discount_cents = coupon_discount_cents
+        self.coupon_count = coupon_count
         self._since: float | None = None  # when the current run toward a change began
         self._ratio = 1.0
+        self._worst: dict[str, Any] | None = None  # the worst target of the last second
 
     @property
     def evidence(self) -> dict[str, float]:
         return {"ratio": round(self._ratio, 4)}
+
+    @property
+    def worst(self) -> dict[str, Any] | None:
+        """The target furthest behind at the last second (None when all are reached)."""
+        return self._worst
 
     def update(self, t: float, ratio: float) -> None:
         """Take the seconds since the session start `t` and the projection / target ratio."""
@@ -74,3 +103,29 @@ class BehindTargetDetector(Detector):
             self._since = None
         if self._alarm:
             self._severity = "crit" if ratio < self.crit_share else "warn"
+
+    def observe(self, second: Second) -> None:
+        """Take a closed second's target projections: the worst unreached target's ratio."""
+        first_ts = second.state.first_ts
+        if first_ts is None:
+            return
+        worst, low = None, 0.0
+        for target in second.targets:
+            if target["done"] >= target["target"]:
+                continue  # reached: cannot be behind
+            ratio = target["projected"] / target["target"]
+            if worst is None or ratio < low:
+                worst, low = target, ratio
+        self._worst = worst
+        self.update(second.sec + 1 - first_ts, low if worst is not None else 1.0)
+
+    def detail(self, second: Second) -> str:
+        """The worst target, its projection and the pace, in plain words."""
+        if self._worst is None:
+            return f"targets projected at {self._ratio:.0%}"
+        return behind_detail(self._worst)
+
+    def suggest(self, second: Second) -> Suggestion:
+        """The configured coupon template: a push to catch up."""
+        return {"action": "coupon", "args": {"discount_cents": self.coupon_discount_cents,
+                                             "count": self.coupon_count}}  # fmt: skip

@@ -89,27 +89,35 @@ class CommentSurgeDetector(SecondDetector):
     def update(self, sec: int, comments: int, viewer_s: float) -> None:
         """Take closed second ``sec``: its comment count and its viewer-seconds."""
         i = sec % self.window_s
-        self._sum += comments - self._counts[i]
-        self._exp_sum += viewer_s - self._exposure[i]
-        self._counts[i], self._exposure[i] = comments, viewer_s
-        ratio = self.ratio
-        per_min = self._sum * 60.0 / self.window_s
+        counts, exposure = self._counts, self._exposure
+        total = self._sum = self._sum + comments - counts[i]
+        exp_sum = self._exp_sum = self._exp_sum + viewer_s - exposure[i]
+        counts[i], exposure[i] = comments, viewer_s
         if self._alarm:
+            ratio = self.ratio
             if ratio < self.clear_factor:
                 self._alarm = False
             elif ratio >= 2 * self.factor:
                 self._severity = "crit"
             return
-        if ratio >= self.factor and per_min >= self.min_per_min:
-            self._alarm = True
-            self._onset = float(sec - self.window_s + 1)
-            self._severity = "crit" if ratio >= 2 * self.factor else "warn"
-            return
+        # The alarm test of ``ratio`` inlined (this runs every second), the
+        # cheap count first.
+        base = self._base
+        if (total * 60.0 / self.window_s >= self.min_per_min and base > 0 and exp_sum > 0
+                and self._seen >= 2 * self.window_s):  # fmt: skip
+            ratio = total / exp_sum / base
+            if ratio >= self.factor:
+                self._alarm = True
+                self._onset = float(sec - self.window_s + 1)
+                self._severity = "crit" if ratio >= 2 * self.factor else "warn"
+                return
         if viewer_s > 0:
-            rate = comments / viewer_s
             # A running mean at first, then exponential weights: no first-second luck.
-            self._seen += 1
-            self._base += max(self._alpha, 1 / self._seen) * (rate - self._base)
+            seen = self._seen = self._seen + 1
+            weight = 1 / seen
+            if weight < self._alpha:
+                weight = self._alpha
+            self._base = base + weight * (comments / viewer_s - base)
 
     def observe(self, second: Second) -> None:
         """Take a closed second's comments and viewer-seconds."""

@@ -163,6 +163,7 @@ class ConversionDropDetector(SecondDetector):
         self._last_sec = 0  # the newest tested second
         self._clear = 0.0
         self._clear_drop = drops[0]
+        self._log_keep_clear = math.log(1 - drops[0])
         # While alarmed, the counts since the onset are kept explicitly.
         self._since_orders = 0
         self._since_mu = 0.0
@@ -291,15 +292,16 @@ class ConversionDropDetector(SecondDetector):
         self._seconds += 1
         # Back to the baseline against the smallest drop tested.
         d = self._clear_drop
-        llr = orders * math.log(1 - d) + d * mu
-        self._clear = max(0.0, self._clear - llr)
-        if self._clear >= self.clear_threshold:
+        llr = orders * self._log_keep_clear + d * mu
+        clear = self._clear - llr
+        self._clear = clear = clear if clear > 0.0 else 0.0
+        if clear >= self.clear_threshold:
             self._alarm = False
             self._clear = 0.0
             self.skip()
             self._lag_n = 0  # the fall is not baseline material
-        elif self.evidence["drop"] >= self.crit_drop:
-            self._severity = "crit"
+        elif self._since_mu > 0 and 1 - self._since_orders / self._since_mu >= self.crit_drop:
+            self._severity = "crit"  # the evidence's drop, without building the evidence
 
     # -- the second family: causes and words ---------------------------------
 

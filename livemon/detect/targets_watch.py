@@ -1,34 +1,24 @@
 """Per-room wiring of ``BehindTargetDetector`` onto a room's target projections.
 
 Listens to the room's closed seconds after the ``TargetTracker`` (so the
-paces include that second), feeds the detector the worst target's
-projection / target ratio and keeps the ``behind_target`` alert in the
-room's ``AlertBook``, with the configured coupon template as its suggestion.
+paces include that second), passes the detector a ``Second`` carrying the
+tracker's projections, and keeps the ``behind_target`` alert in the room's
+``AlertBook`` in the detector's own words.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from livemon.config import BehindTargetConfig
-from livemon.detect.behind_target import BehindTargetDetector
+from livemon.detect.base import Second
+from livemon.detect.behind_target import BehindTargetDetector, behind_detail
 from livemon.detect.lifecycle import AlertBook
 from livemon.engine.room import RoomState
-from livemon.engine.targets import TargetTracker, amount, pace_words, target_name
+from livemon.engine.targets import TargetTracker
 
-PARAMS = ("share", "clear_share", "crit_share", "sustain_s", "warmup_s")
+__all__ = ["PARAMS", "TargetWatch", "behind_detail"]
 
-
-def behind_detail(target: dict[str, Any]) -> str:
-    """The alert's detail in plain words.
-
-    >>> behind_detail({"key": "gmv_cents", "target": 10_000_000, "done": 4_000_000,
-    ...                "projected": 8_760_000})
-    'GMV projected ¥87,600 of ¥100,000 (88%): behind by ¥12,400 at this pace'
-    """
-    key, goal, projected = str(target["key"]), int(target["target"]), int(target["projected"])
-    return (f"{target_name(key)} projected {amount(key, projected)} of {amount(key, goal)} "
-            f"({100 * projected / goal:.0f}%): {pace_words(target)}")  # fmt: skip
+PARAMS = ("share", "clear_share", "crit_share", "sustain_s", "warmup_s",
+          "coupon_discount_cents", "coupon_count")  # fmt: skip
 
 
 class TargetWatch:
@@ -40,9 +30,8 @@ class TargetWatch:
         self.tracker = tracker
         self.book = book
         self.detector = BehindTargetDetector(**{k: getattr(cfg, k) for k in PARAMS})
-        self.suggest = {"action": "coupon", "args": {
-            "discount_cents": cfg.coupon_discount_cents, "count": cfg.coupon_count}}  # fmt: skip
         self.state = state
+        self._second = Second(0, 0, 0.0, 0, state)
         if wire:
             self.wire()
 
@@ -54,20 +43,22 @@ class TargetWatch:
         """Closed second `sec`: judge the worst target's projection."""
         if state.first_ts is None:
             return
-        worst = None
-        for target in self.tracker.snapshot():
-            if target["done"] >= target["target"]:
-                continue  # reached: cannot be behind
-            ratio = target["projected"] / target["target"]
-            if worst is None or ratio < worst[0]:
-                worst = (ratio, target)
+        s = self._second
+        w = state.windows
+        s.sec, s.orders, s.viewer_s = sec, w["orders"].at(sec), w["viewer_s"].at(sec)
+        s.comments, s.targets = w["comments"].at(sec), self.tracker.snapshot()
         detector = self.detector
         was = detector.alarm
-        detector.update(sec + 1 - state.first_ts, worst[0] if worst else 1.0)
-        ts = float(sec + 1)
-        if detector.alarm and worst is not None:
-            self.book.update("behind_target", None, detector.severity or "warn", ts,
-                             detector.onset, behind_detail(worst[1]), detector.evidence,
-                             self.suggest)  # fmt: skip
+        detector.observe(s)
+        ts = s.ts
+        if detector.alarm and detector.worst is not None:
+            active = self.book.active.get(("behind_target", None))
+            if active is None or active["severity"] != detector.severity:
+                # Opens or changes severity: in the detector's words.
+                self.book.update("behind_target", None, detector.severity or "warn", ts,
+                                 detector.onset, detector.detail(s), detector.evidence,
+                                 detector.suggest(s))  # fmt: skip
+            else:
+                active["evidence"] = detector.evidence  # a refresh: the numbers only
         elif was and not detector.alarm:
             self.book.clear("behind_target", None, ts)

@@ -104,6 +104,12 @@ class TechIssueDetector(SecondDetector):
 
     def observe(self, second: Second) -> None:
         """Close one second (the complaints were ``add``-ed as their comments were tagged)."""
+        if not self._pending and not self._users.entries and not self._alarm:
+            # The usual second: no complaint in the window nor arriving, so
+            # only the usual count decays (as ``update`` would do it).
+            usual = self._usual
+            self._usual = usual + self._alpha * (0 - usual)
+            return
         self.update(second.sec)
 
     def detail(self, second: Second) -> str:
