@@ -115,6 +115,7 @@ class RoomMonitor:
         if self._rules:
             inputs = RuleInputs()  # computed once a second for all of this room's rules
             self.per_second += [RuleDetector(rule, inputs) for rule in self._rules]
+        self._keys = [(detector.kind, None) for detector in self.per_second]  # their alerts
 
     def _restart(self, state: RoomState) -> None:
         """Start the per-second detectors again after a gap (their open alerts clear at the
@@ -146,8 +147,9 @@ class RoomMonitor:
             tagged = self._pending.pop(sec, None)
             if tagged:
                 self._take_tags(sec, tagged)
-        if self._tags.entries:
-            self._tags.expire(sec)
+        entries = self._tags.entries
+        if entries and entries[0][0] <= sec - self._tags.span:
+            self._tags.expire(sec)  # only when a tag leaves the window
         last, self._last_sec = self._last_sec, sec
         if last is not None and sec != last + 1:  # the clock jumped: how long was the room quiet?
             if (state.newest_sec or sec) - last > self.restart_gap_s:
@@ -171,11 +173,19 @@ class RoomMonitor:
             if detector._alarm:  # the attribute, not the property: this runs every second
                 alarmed = True
         active = self.book.active
-        if not active and not alarmed:
-            return  # the usual quiet second: nothing to open, refresh or clear
+        if not alarmed:
+            if not active:
+                return  # the usual quiet second: nothing to open, refresh or clear
+            for key in self._keys:
+                if key in active:
+                    break
+            else:
+                if sec % REFRESH_S == 0:
+                    self._refresh_low(state, active, sec)
+                return  # only stock alerts are open: nothing per second to sync
         refresh = sec % REFRESH_S == 0
-        for detector in self.per_second:
-            alert = active.get((detector.kind, None))
+        for detector, key in zip(self.per_second, self._keys, strict=True):
+            alert = active.get(key)
             if alert is None:
                 if detector._alarm:
                     self._sync(detector, s)  # opens
@@ -190,8 +200,12 @@ class RoomMonitor:
                 # only the numbers are built here.
                 alert["evidence"] = _rounded({**detector.evidence, **detector.context(s)})
         if refresh:
-            for sku in [k for kind, k in active if kind == "stock_low"]:
-                self._check_low(state, state.products[sku], sec + 1.0)
+            self._refresh_low(state, active, sec)
+
+    def _refresh_low(self, state: RoomState, active: dict, sec: int) -> None:
+        """Every ``REFRESH_S``: the open stock_low alerts follow their product's selling rate."""
+        for sku in [k for kind, k in active if kind == "stock_low"]:
+            self._check_low(state, state.products[sku], sec + 1.0)
 
     def _coupon_live(self, state: RoomState, ts: float) -> bool:
         """``state.coupon_live(ts)``, recomputed only when its answer can have changed.

@@ -184,6 +184,8 @@ class ViewerDropDetector(SecondDetector):
         levels = second.levels
         if levels is None or levels.span <= self.recent_s + 6:
             levels = self._record(second.sec, online)  # the engine's window is too short
+        if self._alarm and online == self._online and second.sec < self._alarm_sec + self.rebase_s:
+            return  # alarmed, online as it was: no clearing, no escalation, not yet the new normal
         if online >= self._floor:
             base = self._base
             self._base = base + self._alpha * (online - base)  # type: ignore[operator]

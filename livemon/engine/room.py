@@ -16,6 +16,7 @@ from livemon.engine.tags import tag_batch
 from livemon.engine.window import Rolling
 from livemon.events import MAX_TOTAL, EventError
 
+_NEVER = 1 << 62  # a second later than any: nothing waits to be tagged
 LATENESS_S = 5.0  # docs/protocol.md: events may arrive up to 5 s of event time late
 WINDOW_S = 60
 REFUND_WINDOW_S = 3600  # default of [session] refund_window_s
@@ -196,6 +197,7 @@ class RoomState:
         # (comment, second) folded since the hub last took them; tagged in bulk.
         self.new_comments: list[tuple[ev.Comment, int]] = []
         self._untagged: list[tuple[ev.Comment, int]] = []
+        self._untagged_sec = _NEVER  # the oldest second among them
         self.second_listeners: list[SecondListener] = []
         self.comment_listeners: list[CommentListener] = []
         self.handlers: dict[type, Callable[[Any, int], None]] = self._own_handlers()
@@ -285,8 +287,11 @@ class RoomState:
             self._turn_books(sec)
         last_closable = int(ts - LATENESS_S) - 1
         if last_closable > self.closed_sec:  # type: ignore[operator]
-            if self._untagged:
-                self.tag_comments()  # a closing second must see its comments' tags
+            if self._untagged and self._untagged_sec <= last_closable:
+                # A closing second must see its comments' tags; waiting for the
+                # oldest untagged comment's second to close tags ~6 s of
+                # comments in one pass instead of one pass per second.
+                self.tag_comments()
             first = max(self.closed_sec + 1, sec - WINDOW_S + 1)  # type: ignore[operator]
             self.closed_sec = last_closable
             for s in range(first, last_closable + 1):
@@ -327,6 +332,8 @@ class RoomState:
         w.buckets[sec % WINDOW_S] += 1
         w.total += 1
         self._untagged.append((e, sec))
+        if sec < self._untagged_sec:
+            self._untagged_sec = sec
 
     def tag_comments(self) -> None:
         """Tag the comments folded since the last call, in one pass.
@@ -338,6 +345,7 @@ class RoomState:
         a frame of one comment does not pay for a tagging pass of its own.
         """
         pending, self._untagged = self._untagged, []
+        self._untagged_sec = _NEVER
         self.new_comments += pending
         if not self.comment_listeners:
             return
