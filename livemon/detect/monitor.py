@@ -205,7 +205,11 @@ class RoomMonitor:
     def _refresh_low(self, state: RoomState, active: dict, sec: int) -> None:
         """Every ``REFRESH_S``: the open stock_low alerts follow their product's selling rate."""
         for sku in [k for kind, k in active if kind == "stock_low"]:
-            self._check_low(state, state.products[sku], sec + 1.0)
+            product, low = state.products[sku], self.low.get(sku)
+            if (low is not None and product.units_1m.total == 0 and low._rate == 0.0
+                    and product.stock == low._stock):  # fmt: skip
+                continue  # no sale in the window, as at the last look: nothing can change
+            self._check_low(state, product, sec + 1.0)
 
     def _coupon_live(self, state: RoomState, ts: float) -> bool:
         """``state.coupon_live(ts)``, recomputed only when its answer can have changed.
@@ -321,6 +325,10 @@ class RoomMonitor:
         kind, sku = detector.kind, product.sku
         active = self.book.active.get((kind, sku))
         if detector.alarm and (active is None or active["severity"] != detector.severity):
+            if active is not None and active["severity"] == "crit":
+                # Back to warn: the book keeps crit and only takes the numbers.
+                active["evidence"] = _rounded(detector.evidence)
+                return
             self.book.update(kind, sku, detector.severity, ts, onset,  # type: ignore[arg-type]
                              detector.detail(product, state), _rounded(detector.evidence),
                              detector.suggest(product, state))  # fmt: skip
