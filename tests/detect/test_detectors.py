@@ -137,3 +137,30 @@ def test_family_shape_and_wording(cls):
         text, advice = detector.detail("feed down"), None
     assert isinstance(text, str) and text
     assert advice is None or (advice["action"] and isinstance(advice["args"], dict))
+
+
+def test_tagged_comments_reach_the_detectors_before_their_second_closes():
+    """Comments are tagged in passes of several seconds, yet each, late ones too, reaches the
+    comment listeners before its own second closes, in whatever batches the events come."""
+    base = 1_764_000_000.0
+    events = []
+    for i in range(300):  # a tagged comment every second, and a late one every 7 s
+        events.append(from_dict({"type": "comment", "room": "r", "ts": base + i + 0.5,
+                                 "user": f"u{i}", "text": "卡了"}))  # fmt: skip
+        if i % 7 == 6:
+            events.append(from_dict({"type": "comment", "room": "r", "ts": base + i - 3.5,
+                                     "user": f"late{i}", "text": "链接呢"}))  # fmt: skip
+    for size in (1, 13, len(events)):
+        engine, delivered = Engine(), []
+
+        def listen(state, comment, sec, delivered=delivered):
+            delivered.append((sec, state.closed_sec))
+
+        engine.room("r").comment_listeners.append(listen)
+        for i in range(0, len(events), size):
+            engine.apply(events[i : i + size])
+        engine.apply([from_dict({"type": "like", "room": "r", "ts": base + 320, "n": 1})])
+        assert len(delivered) == len(events)
+        assert all(closed is None or sec > closed for sec, closed in delivered)
+        passes = len({closed for _, closed in delivered})
+        assert passes < len(events) / 3  # several seconds of comments per tagging pass
