@@ -9,6 +9,7 @@ knows nothing of websockets or of the hub: the same object runs in-process
 from __future__ import annotations
 
 import abc
+import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -73,6 +74,10 @@ class Adapter(abc.ABC):
     feed_detail: str = ""
     feed_reported: bool = False  # set_feed_state was called: the adapter speaks for its feed
     _feed_listeners: list[Callable[[str, str], None]] | None = None
+    # How many of the events yielded so far the hub holds durably (or rejected), as the
+    # runner feeding this adapter reports it through ``acked``; None: no runner reports.
+    acked_count: int | None = None
+    _ack_waiters: list[tuple[int, asyncio.Future[None]]] | None = None
 
     def __init__(self, room: str = "room-1", **options: Any) -> None:
         unknown = sorted(set(options) - set(self.options))
@@ -119,6 +124,49 @@ class Adapter(abc.ABC):
         self.feed_state, self.feed_detail, self.feed_reported = state, detail, True
         for listener in list(self._feed_listeners or ()):
             listener(state, detail)
+
+    def acked(self, count: int) -> None:
+        """The runner says the first ``count`` events yielded are in the hub's recording
+        (or were rejected by it). ``acked(0)`` at its start says it will report them.
+
+        >>> class Push(Adapter):
+        ...     name = "push"
+        ...     async def batches(self):
+        ...         yield []
+        >>> feed = Push()
+        >>> feed.acked_count is None, feed.acked(0), feed.acked(5), feed.acked(3), feed.acked_count
+        (True, None, None, None, 5)
+        """
+        if self.acked_count is not None and count <= self.acked_count:
+            return
+        self.acked_count = count
+        waiters = self._ack_waiters or []
+        for n, future in [w for w in waiters if w[0] <= count]:
+            waiters.remove((n, future))
+            if not future.done():
+                future.set_result(None)
+
+    async def wait_acked(self, count: int, timeout: float) -> bool:
+        """Wait until the first ``count`` events yielded are durable in the hub: True then,
+        False after ``timeout`` seconds. True at once when no runner reports acks (a
+        runner that cannot say, such as the bus's): an adapter that answers its platform
+        only once its events are safe (the webhook's 200) then answers as soon as it yields.
+        """
+        if self.acked_count is None or count <= self.acked_count:
+            return True
+        future = asyncio.get_running_loop().create_future()
+        if self._ack_waiters is None:
+            self._ack_waiters = []
+        entry = (count, future)
+        self._ack_waiters.append(entry)
+        try:
+            await asyncio.wait_for(asyncio.shield(future), timeout)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            if entry in self._ack_waiters:
+                self._ack_waiters.remove(entry)
 
     def watch_feed_state(self, listener: Callable[[str, str], None]) -> None:
         """Call ``listener(state, detail)`` on every change of the feed state."""

@@ -98,6 +98,10 @@ class SeenIds:
     def __contains__(self, key: Hashable) -> bool:
         return key in self._ids
 
+    def discard(self, key: Hashable) -> None:
+        """Forget ``key`` (it is new again)."""
+        self._ids.pop(key, None)
+
     def __len__(self) -> int:
         return len(self._ids)
 

@@ -53,7 +53,9 @@ class RemoteRunner:
         self._ws: ClientConnection | None = None
         self.session: str | None = None
         self._sends: set[asyncio.Task] = set()
+        self.delivered = 0  # events yielded by the adapter and acked by the hub, in order
         adapter.watch_feed_state(self._feed_changed)
+        adapter.acked(0)  # this runner tells the adapter what the hub has durably
 
     async def run(self, retry_s: float = 1.0, max_retry_s: float = 10.0) -> None:
         """Feed until the adapter's feed ends and the hub has acked all of it.
@@ -123,7 +125,10 @@ class RemoteRunner:
     def _ack(self, seq: int) -> None:
         self.acked = max(self.acked, seq)
         while self.buffer and self.buffer[0][0] + self.buffer[0][1] - 1 <= self.acked:
-            self.unacked_events -= self.buffer.popleft()[1]
+            count = self.buffer.popleft()[1]
+            self.unacked_events -= count
+            self.delivered += count
+        self.adapter.acked(self.delivered)
         if self.unacked_events < MAX_UNACKED_EVENTS:
             self._room_for_ack.set()
 

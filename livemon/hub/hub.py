@@ -16,6 +16,7 @@ import pickle
 import secrets
 import sqlite3
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from pathlib import Path
@@ -132,6 +133,9 @@ class Hub:
         self.fed_names: set[str] = set()  # adapters with frames since the last flush
         self.outboxes: set[Outbox] = set()
         self.local_feeds: set[str] = set()  # names of the in-process adapters' feeds
+        # In-process feed name -> its adapter and (last seq, events yielded) per batch not
+        # yet durable: the adapter is told (``Adapter.acked``) as they become durable.
+        self._local_yields: dict[str, tuple[Adapter, deque[tuple[int, int]]]] = {}
         self.dirty: set[str] = set()
         # On the bus (livemon.cluster): rooms another hub folds, as their newest
         # snapshot frames, and the bus's handlers of /ingest and of commands.
@@ -480,6 +484,10 @@ class Hub:
             lambda state, detail: self.feeds.report(name, state, detail, time.time())
         )
         seq = self.held.get(name, 0) + 1
+        yielded = 0
+        pending: deque[tuple[int, int]] = deque()
+        self._local_yields[name] = (adapter, pending)
+        adapter.acked(0)
         try:
             async for batch in adapter.batches():
                 if not batch:
@@ -488,6 +496,8 @@ class Hub:
                 for k, message in rejects or ():
                     log.warning("adapter %s: event seq %d rejected: %s", name, k, message)
                 seq += len(batch)
+                yielded += len(batch)
+                pending.append((seq - 1, yielded))
                 await asyncio.sleep(0)
             self.feeds.report(name, "ended", "", time.time())
         except Exception as exc:
@@ -497,6 +507,7 @@ class Hub:
         finally:
             self._unlink(link)
             self.local_feeds.discard(name)
+            self._local_yields.pop(name, None)
             self.feeds.lost(name, time.time(), "adapter stopped")
 
     async def flush(self) -> None:
@@ -524,6 +535,12 @@ class Hub:
                     error = exc  # the logs are durable (acks go on); the rows wait
         self._disk_state(error or self._open_error)
         self._check_adapters()
+        for name, (adapter, pending) in self._local_yields.items():
+            durable, count = self.durable.get(name, 0), None
+            while pending and pending[0][0] <= durable:
+                count = pending.popleft()[1]
+            if count is not None:
+                adapter.acked(count)
         for ws, ack in self.core.acks():
             with contextlib.suppress(ConnectionClosed):
                 await ws.send(wire.encode(ack))

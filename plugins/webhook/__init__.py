@@ -38,6 +38,8 @@ class WebhookAdapter(Adapter):
         ),
         "fields": FieldMap(dict, {}, "generic form: dotted path of each field (see config)"),
         "remember": Option(int, 100_000, "delivery and order-line ids kept for de-duplication"),
+        "ack_timeout_s": Option(float, 4.0, "seconds a delivery waits for the hub to record "
+                                "its events before the answer is 503 (Shopify waits 5 s)"),
     }
 
     def __init__(self, room: str = "room-1", **options: Any) -> None:
@@ -56,6 +58,9 @@ class WebhookAdapter(Adapter):
         if settings["event_time"] not in ("order", "received"):
             raise ValueError(f"option event_time must be order or received, "
                              f"got {settings['event_time']!r}")  # fmt: skip
+        if not 0 < settings["ack_timeout_s"] <= 60:
+            raise ValueError(f"option ack_timeout_s must be above 0 and at most 60 s, "
+                             f"got {settings['ack_timeout_s']}")  # fmt: skip
         if not 0 <= settings["port"] <= 65535:
             raise ValueError(f"option port must be 0-65535, got {settings['port']}")
         if importlib.util.find_spec("aiohttp") is None:
@@ -75,7 +80,18 @@ class WebhookAdapter(Adapter):
 
         s = self.settings
         queue: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
-        app = make_app(self.intake, s["secret"], s["signature_header"], queue.put_nowait)
+        queued = 0  # events handed to the feed so far: the k-th queued is the k-th yielded
+
+        def feed(events: list[dict[str, Any]]) -> int:
+            nonlocal queued
+            queue.put_nowait(events)
+            queued += len(events)
+            return queued
+
+        async def recorded(count: int) -> bool:
+            return await self.wait_acked(count, s["ack_timeout_s"])
+
+        app = make_app(self.intake, s["secret"], s["signature_header"], feed, recorded)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, s["host"], s["port"])

@@ -106,6 +106,21 @@ class Intake:
         self._delivered(delivery, outcome)
         return outcome
 
+    def forget(self, delivery: str | None, events: list[dict[str, Any]]) -> None:
+        """Forget a delivery and the events it fed (the hub did not record them in time):
+        the shop's retry of it is counted again."""
+        if delivery:
+            self.deliveries.discard(delivery)
+        for e in events:
+            if e["type"] == "refund":
+                self.sent.discard("refund:" + e["order_id"])
+                continue
+            self.sent.discard(e["order_id"])
+            order = e["order_id"].rsplit(":", 1)[0] if ":" in e["order_id"] else e["order_id"]
+            lines = self.lines_of.get(order)
+            if lines is not None and e["order_id"] in lines:
+                lines.remove(e["order_id"])
+
     def _new_orders(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         fresh = [e for e in events if self.sent.add(e["order_id"])]
         for e in fresh:

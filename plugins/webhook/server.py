@@ -5,7 +5,12 @@ Paths: ``POST /shopify`` (Shopify-style, topic in ``X-Shopify-Topic``),
 Answers: 401 for a missing or wrong signature (nothing counted), 400 for a
 body that is not JSON, 422 for JSON without a field the mapping needs (the
 answer names it; nothing of that delivery is counted), 200 otherwise, with
-``{"counted": N, "duplicate": bool}``.
+``{"counted": N, "duplicate": bool}``, once the hub has the delivery's events
+in its recording: a shop takes a 200 as delivered and never sends it again.
+If the hub has not recorded them within ``ack_timeout_s`` (its disk is full,
+the link to it is down), the answer is 503 and the delivery is forgotten, so
+the shop's retry counts (the hub drops the copy if the first one arrives
+after all: order ids are unique per room).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -31,8 +36,11 @@ SHOPIFY_SIGNATURE = "X-Shopify-Hmac-Sha256"
 
 
 def make_app(intake: Intake, secret: str, signature_header: str,
-             feed: Callable[[list[dict[str, Any]]], None]) -> web.Application:  # fmt: skip
-    """The aiohttp application; ``feed`` takes each delivery's new events."""
+             feed: Callable[[list[dict[str, Any]]], int],
+             recorded: Callable[[int], Awaitable[bool]]) -> web.Application:  # fmt: skip
+    """The aiohttp application. ``feed`` takes each delivery's new events and returns how
+    many events it has taken in all; ``recorded(n)`` says (waiting a while) whether the hub
+    has the first ``n`` in its recording."""
 
     Handle = Callable[[str | None, Any, float], Outcome]
 
@@ -55,8 +63,12 @@ def make_app(intake: Intake, secret: str, signature_header: str,
         except PayloadError as exc:
             log.warning("webhook %s: %s; nothing counted", request.path, exc)
             return _json(422, {"error": str(exc)})
-        if outcome.events:
-            feed(outcome.events)
+        if outcome.events and not await recorded(feed(outcome.events)):
+            intake.forget(delivery, outcome.events)
+            log.warning("webhook %s: the hub has not recorded delivery %s yet: answered 503, "
+                        "the shop will deliver it again", request.path, delivery)  # fmt: skip
+            why = "not recorded yet: the hub has not confirmed these events in time; deliver again"
+            return _json(503, {"error": why + " (it is counted once)"})
         return _json(200, outcome.answer())
 
     async def shopify(request: web.Request) -> web.Response:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import errno
 import hashlib
 import hmac
 import json
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -372,3 +374,45 @@ async def test_the_webhook_runs_as_its_own_process(hub: Hub) -> None:
         await shop.close()
         process.terminate()
         process.wait(10)
+
+
+def _orders_on_disk(record_dir) -> set[str]:
+    """The order ids in the whole records of room r's logs under ``record_dir``."""
+    from livemon import replay
+    from livemon.events import Order
+
+    return {
+        e.order_id
+        for path in record_dir.rglob("*.lmrec")
+        for _, kind, _, events in replay.records(path, "r")
+        if kind == "events"
+        for e in events
+        if isinstance(e, Order)
+    }
+
+
+async def test_a_200_means_the_order_is_in_the_recording(hub: Hub, monkeypatch) -> None:
+    """While the hub cannot write its recording (ENOSPC), a delivery waits ack_timeout_s and
+    gets 503, and is forgotten; once the disk is back, the shop's retry of the same delivery
+    gets 200 only when its order is in the log on disk, and the room counts it once."""
+    real_write, full = os.write, [True]
+
+    def write(fd: int, data) -> int:
+        if full[0] and os.readlink(f"/proc/self/fd/{fd}").endswith(".lmrec"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    async with embedded(hub, ack_timeout_s=0.5) as (_, shop):
+        order = shop_order(9001, [(1, "TEA", 1, "59.00")])
+        status, body = await shop.post("/shopify", order, delivery="wh-9001")
+        assert status == 503 and "not recorded yet" in body["error"]
+        assert _orders_on_disk(hub.record_dir) == set()
+        full[0] = False  # space again: the shop retries the same delivery
+        status, body = await shop.post("/shopify", order, delivery="wh-9001")
+        assert (status, body) == (200, {"counted": 1, "duplicate": False})
+        assert _orders_on_disk(hub.record_dir) == {"9001:1"}  # on disk before the 200
+        await settled(hub, lambda: metrics(hub).get("orders") == 1)
+        await asyncio.sleep(0.2)
+        await hub.flush()
+        assert (metrics(hub)["orders"], metrics(hub)["gmv_cents"]) == (1, 5900)
