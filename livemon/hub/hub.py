@@ -149,6 +149,7 @@ class Hub:
         self.disk = DiskHealth(str(self.record_dir))
         self._open_error: BaseException | None = None  # a room log that could not be opened
         self._server: Server | None = None
+        self._stopping = False  # stop() has begun: frames waiting for disk space give up
         self._tasks: list[asyncio.Task] = []
         self._flush_lock = asyncio.Lock()
         self._catalog_flushed = 0.0
@@ -306,6 +307,7 @@ class Hub:
 
     async def stop(self, end_session: bool = True) -> None:
         """Close every connection, write out what is queued, and end the session."""
+        self._stopping = True
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -455,6 +457,8 @@ class Hub:
         opened, the frame waits here, and so does the feed behind it.
         """
         while True:
+            if self._stopping:  # a stop must not wait for space: the frame is sent again
+                raise wire.ProtocolError(wire.CLOSE_TRY_LATER, "the hub is stopping")
             if self.disk.failing and self.recorder.pending_bytes() > self.max_pending_bytes:
                 await asyncio.sleep(self.ack_interval)
                 continue

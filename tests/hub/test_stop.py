@@ -47,3 +47,45 @@ async def test_a_hub_stops_promptly_after_consoles_and_adapters_came_and_went(hu
     await raw.connect("/ingest")  # says nothing
     await asyncio.wait_for(hub.stop(), 8)
     assert hub.engine.rooms["r1"].likes == 10
+
+
+async def test_a_hub_stops_promptly_while_its_disk_is_full_and_ingest_waits(
+    tmp_path, monkeypatch
+):
+    """With the disk full and more bytes held than ``max_pending_mb``, an adapter's next frame
+    waits for space; stopping the hub then closes that connection (1001, going away) and
+    returns within seconds instead of waiting for space forever (it did), and nothing past
+    the durable record was acked."""
+    import errno
+    import os
+
+    from livemon import config
+    from livemon.hub import Hub
+    from tests.hub.conftest import TOKENS, adapter, like
+
+    real_write, full = os.write, [False]
+
+    def write(fd: int, data) -> int:
+        if full[0] and os.readlink(f"/proc/self/fd/{fd}").endswith(".lmrec"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    cfg = config.load()
+    cfg["hub"]["max_pending_mb"] = 0.001  # about 1 KB held, then ingest waits
+    hub = Hub(cfg, tmp_path, tokens=TOKENS)
+    await hub.start("127.0.0.1", 0)
+    feed = await adapter(hub, "feed", ("r1",))
+    await feed.events(1, [like(1_767_225_600 + k, 1) for k in range(10)])
+    await feed.wait_ack(10)
+    full[0] = True
+    seq = await feed.events(11, [like(1_767_225_700 + j, 1) for j in range(40)]) + 1
+    async with asyncio.timeout(5):
+        while not hub.disk.failing:  # the hub has tried, and failed, to write it
+            await asyncio.sleep(0.02)
+    for k in range(3):  # past the cap: the hub waits for space before reading this feed on
+        seq = await feed.events(seq, [like(1_767_225_800 + k * 10 + j, 1) for j in range(40)]) + 1
+    await asyncio.sleep(0.3)
+    await asyncio.wait_for(hub.stop(), 8)
+    code = await feed.closed_code()
+    assert code == 1001 and feed.acked == 10
