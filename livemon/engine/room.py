@@ -56,6 +56,7 @@ def pack_order(index: int, qty: int, price: int, sec: int) -> int | tuple[int, i
     """An order kept for refunds, as one int (~40 bytes instead of ~130 for a tuple).
 
     Values too large for their bits stay a tuple; ``unpack_order`` reads both.
+    ``RoomState._order`` inlines this: keep the two alike.
 
     >>> unpack_order(pack_order(3, 2, 1999, 1_764_000_123))
     (3, 2, 1999, 1764000123)
@@ -254,12 +255,14 @@ class RoomState:
             return
         if old is not None and sec == old + 1:
             # The common step, one second on, inlined (it runs once per room-second):
-            # each window drops the bucket that leaves it.
+            # each window drops the bucket that leaves it (most are empty in a quiet room).
             for w in self._all_windows:
                 buckets = w.buckets
                 i = sec % w.span
-                w.total -= buckets[i]
-                buckets[i] = 0
+                leaving = buckets[i]
+                if leaving:
+                    w.total -= leaving
+                    buckets[i] = 0
                 w.newest = sec
             vs = self._w_viewer_s  # the online level held for the second just left
             vs.buckets[old % vs.span] += self.online
@@ -292,7 +295,9 @@ class RoomState:
                 # oldest untagged comment's second to close tags ~6 s of
                 # comments in one pass instead of one pass per second.
                 self.tag_comments()
-            first = max(self.closed_sec + 1, sec - WINDOW_S + 1)  # type: ignore[operator]
+            first = self.closed_sec + 1  # type: ignore[operator]
+            if first < sec - WINDOW_S + 1:  # (not max(): this runs once per room-second)
+                first = sec - WINDOW_S + 1
             self.closed_sec = last_closable
             for s in range(first, last_closable + 1):
                 for listener in self.second_listeners:
@@ -368,7 +373,7 @@ class RoomState:
         if self._untagged:
             self.tag_comments()
         taken, self.new_comments = self.new_comments, []
-        shown = [e for e, _ in taken[max(0, len(taken) - newest):]]
+        shown = [e for e, _ in taken[max(0, len(taken) - newest) :]]
         found = tag_batch([e.text for e in shown])
         return [{"ts": e.ts, "user": e.user, "text": e.text, "tags": found.get(i, [])}
                 for i, e in enumerate(shown)]  # fmt: skip
@@ -412,7 +417,13 @@ class RoomState:
         if self.gmv_cents + amount > MAX_TOTAL or self.units + qty > MAX_TOTAL:
             raise _overflow("order qty x price_cents", "gmv_cents or units")
         product = self.products.get(e.sku) or self._product_for(e.sku)
-        book[e.order_id] = pack_order(product.index, qty, e.price_cents, sec)
+        price, index = e.price_cents, product.index
+        # pack_order inlined (orders are a fifth of a big room's events; the call
+        # and its checks were a sixth of an order's cost).
+        if qty >> _QTY_BITS or price >> _PRICE_BITS or index >> _INDEX_BITS:
+            book[oid] = (index, qty, price, sec)
+        else:
+            book[oid] = (((sec << _QTY_BITS | qty) << _PRICE_BITS | price) << _INDEX_BITS) | index
         self.orders += 1
         self.units += qty
         self.gmv_cents += amount
@@ -437,10 +448,13 @@ class RoomState:
         product.sold += qty
         product.gmv_cents += amount
         units = product.units_1m
-        units.advance(self.newest_sec)  # type: ignore[arg-type]
-        units.add(sec, qty)
-        if product.stock is not None:
-            product.stock = max(0, product.stock - qty)
+        if units.newest != self.newest_sec:
+            units.advance(self.newest_sec)  # type: ignore[arg-type]
+        units.buckets[sec % units.span] += qty  # Rolling.add, inlined
+        units.total += qty
+        stock = product.stock
+        if stock is not None:
+            product.stock = stock - qty if stock > qty else 0
 
     def _refund(self, e: ev.Refund, sec: int) -> None:
         oid = e.order_id
