@@ -20,6 +20,8 @@ _NEVER = 1 << 62  # a second later than any: nothing waits to be tagged
 LATENESS_S = 5.0  # docs/protocol.md: events may arrive up to 5 s of event time late
 WINDOW_S = 60
 REFUND_WINDOW_S = 3600  # default of [session] refund_window_s
+# The room's trailing-minute windows of WINDOW_S buckets (viewer_s has one more).
+_MINUTE_WINDOWS = ("enters", "comments", "likes", "orders", "units", "gmv")
 
 
 @dataclass(slots=True)
@@ -182,16 +184,14 @@ class RoomState:
         self.featured: str | None = None
         self.coupons: dict[str, ev.Coupon] = {}
         self.coupon_uses: dict[str, int] = {}
-        self.windows = {
-            name: Rolling(WINDOW_S)
-            for name in ("enters", "comments", "likes", "orders", "units", "gmv")
-        }
+        self.windows = {name: Rolling(WINDOW_S) for name in _MINUTE_WINDOWS}
         # A second's exposure is known once the clock has left it, so the
         # newest bucket is always empty: one more bucket holds the full
         # trailing minute of viewer-seconds.
         self.windows["viewer_s"] = Rolling(WINDOW_S + 1)
         w = self.windows
         self._all_windows = tuple(w.values())
+        self._minute_windows = tuple(w[name] for name in _MINUTE_WINDOWS)
         self._w_viewer_s = w["viewer_s"]
         self._w_enters, self._w_comments, self._w_likes = w["enters"], w["comments"], w["likes"]
         self._w_orders, self._w_units, self._w_gmv = w["orders"], w["units"], w["gmv"]
@@ -256,16 +256,21 @@ class RoomState:
         if old is not None and sec == old + 1:
             # The common step, one second on, inlined (it runs once per room-second):
             # each window drops the bucket that leaves it (most are empty in a quiet room).
-            for w in self._all_windows:
+            i = sec % WINDOW_S
+            for w in self._minute_windows:
                 buckets = w.buckets
-                i = sec % w.span
                 leaving = buckets[i]
                 if leaving:
                     w.total -= leaving
                     buckets[i] = 0
                 w.newest = sec
-            vs = self._w_viewer_s  # the online level held for the second just left
-            vs.buckets[old % vs.span] += self.online
+            vs = self._w_viewer_s
+            buckets, span = vs.buckets, vs.span
+            i = sec % span
+            vs.total -= buckets[i]
+            buckets[i] = 0
+            vs.newest = sec
+            buckets[old % span] += self.online  # the online level held for the second just left
             vs.total += self.online
             self.viewer_s_total += self.online
         else:

@@ -19,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
+from operator import attrgetter
 from pathlib import Path
 from ssl import SSLContext
 from typing import Any
@@ -61,17 +62,15 @@ IngestHandler = Callable[[ServerConnection, dict[str, Any]], Awaitable[None]]
 CommandRouter = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
-def _shares(
-    events: list[Any], seqs: list[int] | range, seq: int
-) -> dict[str, tuple[list[Any], list[int]]]:
-    """Each room's events of a frame and their places in it (seq - ``seq``)."""
+def _shares(events: list[Any], seqs: list[int] | range) -> dict[str, tuple[list[Any], list[int]]]:
+    """Each room's events of a frame and their seqs, rooms in order of first appearance."""
     out: dict[str, tuple[list[Any], list[int]]] = {}
     for e, k in zip(events, seqs, strict=True):
         share = out.get(e.room)
         if share is None:
             share = out[e.room] = ([], [])
         share[0].append(e)
-        share[1].append(k - seq)
+        share[1].append(k)
     return out
 
 
@@ -82,6 +81,9 @@ def local_feed_key(name: str, room: str) -> str:
     'sim@room-1'
     """
     return f"{name}@{room}"
+
+
+_room_of = attrgetter("room")
 
 
 class Hub:
@@ -396,15 +398,15 @@ class Hub:
             rejects.sort()
         rooms = changed or ({room} if room else set())
         data = frame if isinstance(frame, bytes) else b""
-        shares = _shares(taken.events, taken.seqs, seq) if len(rooms) > 1 else {}
+        shares = _shares(taken.events, taken.seqs) if len(rooms) > 1 else {}
         rooms_state = self.engine.rooms
         for r in rooms:
             state = rooms_state.get(r)
             second = state.newest_sec if state else None
             ts = state.clock if state and second is not None else None
             if r in shares:  # a frame of several rooms: each log gets its room's events only
-                events, positions = shares[r]
-                self.recorder.append_share(r, name, seq, len(items), events, positions, second, ts,
+                events, seqs = shares[r]
+                self.recorder.append_share(r, name, seq, len(items), events, seqs, second, ts,
                                            decided)  # fmt: skip
             else:
                 self.recorder.append_frame(r, name, seq, len(items), data, second, ts, decided)
@@ -424,7 +426,7 @@ class Hub:
         """
         events = taken.events
         # In order of first appearance, so which rooms a cap admits does not depend on hashing.
-        rooms = dict.fromkeys(e.room for e in events) if events else [room] if room else []
+        rooms = dict.fromkeys(map(_room_of, events)) if events else [room] if room else []
         writers, known = self.recorder.writers, self.engine.rooms
         refused: dict[str, str] = {}
         for r in rooms:

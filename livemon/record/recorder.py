@@ -43,7 +43,7 @@ class _Share:
     seq: int  # first seq of the first frame
     count: int  # events of the frames, from ``seq`` on (all rooms)
     events: list[Any]
-    positions: list[int]  # place (seq - ``seq``) of each of ``events``
+    seqs: list[int]  # the seq of each of ``events``
     second: int | None
     ts: float | None
 
@@ -149,10 +149,10 @@ class Recorder:
             self._last_ts[room] = ts
 
     def append_share(self, room: str, name: str, seq: int, count: int, events: list[Any],
-                     positions: list[int], second: int | None, ts: float | None,
+                     seqs: list[int], second: int | None, ts: float | None,
                      wall: float | None = None) -> None:  # fmt: skip
-        """Record ``room``'s share of a frame of several rooms: ``events``, each at
-        place ``positions[i]`` of the frame of ``count`` events from ``seq``.
+        """Record ``room``'s share of a frame of several rooms: ``events``, with their
+        ``seqs``, of the frame of ``count`` events from ``seq``.
 
         Shares of consecutive frames of one adapter are kept in memory and
         become one record of the room (at ``take``, or before another record of
@@ -169,21 +169,21 @@ class Recorder:
             share = None
         if wall is not None:
             self.append_frame(room, name, seq, count, wire.encode_batch(seq, events), second, ts,
-                              wall, positions)  # fmt: skip
+                              wall, [k - seq for k in seqs])  # fmt: skip
         elif share is None:
-            self._shares[room] = _Share(name, seq, count, events, positions, second, ts)
+            self._shares[room] = _Share(name, seq, count, events, seqs, second, ts)
         else:
-            at = seq - share.seq
             share.events += events
-            share.positions += [at + p for p in positions]
+            share.seqs += seqs
             share.count += count
             share.second, share.ts = second, ts
 
     def _write_share(self, room: str) -> None:
         """The waiting share of ``room`` as a record of its log."""
         s = self._shares.pop(room)
-        self.append_frame(room, s.name, s.seq, s.count, wire.encode_batch(s.seq, s.events),
-                          s.second, s.ts, None, s.positions)  # fmt: skip
+        first = s.seq
+        self.append_frame(room, s.name, first, s.count, wire.encode_batch(first, s.events),
+                          s.second, s.ts, None, [k - first for k in s.seqs])  # fmt: skip
 
     def append_command(self, room: str, command: dict[str, Any], result: dict[str, Any],
                        ts: float | None) -> None:  # fmt: skip
