@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -113,7 +114,7 @@ def frames(draw: Any) -> bytes | str:
         return msgpack.packb(draw(values), use_bin_type=True)
     if pick == 3:
         return msgpack.packb(draw(commands()), use_bin_type=True)
-    if pick == 4 and draw(st.integers(0, 9)) == 0:  # a batch over the event limit
+    if pick == 4 and draw(st.integers(0, 2)) == 0:  # a batch over the event limit
         return msgpack.packb({"op": "events", "seq": 1, "events": [{}] * (wire.MAX_BATCH + 1)})
     message = {"op": "events", "seq": draw(st.one_of(ints, values)),
                "events": draw(st.lists(events(), max_size=5))}  # fmt: skip
@@ -314,7 +315,12 @@ async def fuzz(examples: int, seed: int, record_dir: Path | str,
             progress(report)
 
     try:
-        await asyncio.to_thread(one)
+        with warnings.catch_warnings():
+            # The hub's websocket keepalive draws its ping payloads from ``random`` on the
+            # event loop's thread while hypothesis generates in its own: hypothesis then
+            # warns that a strategy used ``random``. None of ours does.
+            warnings.filterwarnings("ignore", message="Do not use the `random` module")
+            await asyncio.to_thread(one)
     finally:
         cancel.set()
         report.seconds = time.monotonic() - start
