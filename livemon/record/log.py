@@ -9,12 +9,9 @@ mid-write): ``LogWriter`` cuts it off when it opens the file.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import mmap
 import os
-import platform
 import struct
-import sys
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,40 +30,6 @@ COMMAND = 1  # [COMMAND, command map, result map]
 
 _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder().decode
-
-
-def _syncfs() -> Any:
-    """Linux's ``syncfs`` through libc, or None where it cannot be trusted.
-
-    Before Linux 5.8 ``syncfs`` did not report write-back errors, so bytes
-    could be acknowledged that never reached the disk: there, and off Linux,
-    every log is fsynced on its own.
-    """
-    if sys.platform != "linux":
-        return None
-    try:
-        major, minor = (int(x) for x in platform.release().split(".")[:2])
-        if (major, minor) < (5, 8):
-            return None
-        fn = ctypes.CDLL(None, use_errno=True).syncfs  # ctypes releases the GIL while it runs
-    except (ValueError, OSError, AttributeError):
-        return None
-    fn.argtypes, fn.restype = [ctypes.c_int], ctypes.c_int
-    return fn
-
-
-_SYNCFS = _syncfs()
-
-
-def syncfs(fd: int) -> bool:
-    """Make every file of ``fd``'s file system durable at once; False if that is not
-    possible here (then fsync each file). Raises ``OSError`` if the sync fails."""
-    if _SYNCFS is None:
-        return False
-    if _SYNCFS(fd) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
-    return True
 
 
 class LogCorrupt(Exception):
@@ -176,8 +139,6 @@ class LogWriter:
         # Unbuffered: writes go to the OS by os.write, so a failure is seen where it happens.
         self._file = open(path, "ab", buffering=0, opener=private_opener)  # noqa: SIM115
         self.durable = self._file.tell()
-        # The file system the log is on: one ``syncfs`` makes all its logs durable.
-        self.device = os.fstat(self._file.fileno()).st_dev
         # The magic is queued like a record: creating the file needs no disk space yet.
         self._pending = bytearray(MAGIC if self.durable == 0 else b"")
         self.offset = self.durable + len(self._pending)  # where the next record will start
@@ -231,8 +192,7 @@ class LogWriter:
     def put(self, data: bytes) -> None:
         """Write ``data`` after the durable bytes, without syncing; ``durable`` stays.
 
-        The bytes count as durable only after ``sync`` or, when the whole file
-        system was synced (``sync_many``), ``synced``. Raises ``OSError`` with
+        The bytes count as durable only after ``sync``. Raises ``OSError`` with
         the file cut back to ``durable``.
         """
         fd = self._file.fileno()
@@ -256,10 +216,6 @@ class LogWriter:
         except OSError:
             self.cut_back()
             raise
-        self.durable += size
-
-    def synced(self, size: int) -> None:
-        """The ``size`` bytes ``put`` wrote reached the disk (the file system was synced)."""
         self.durable += size
 
     def cut_back(self) -> None:

@@ -1,16 +1,16 @@
-"""Group commit: many logs synced with one ``syncfs``, and nothing durable before it worked.
+"""Group commit: a tick with many logs fsyncs them on several threads at once, and nothing
+counts as durable before its own fsync returned.
 
-OS errors are injected where the logs meet the OS (``os.write``, ``os.fsync``
-and the ``syncfs`` call), as tests/hub/test_disk_full.py does for one log.
+OS errors are injected where the logs meet the OS (``os.write`` and
+``os.fsync``), as tests/hub/test_disk_full.py does for one log.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import threading
 from pathlib import Path
-
-import pytest
 
 from livemon.record import log
 from livemon.record.recorder import GROUP_SYNC_MIN, Recorder
@@ -31,42 +31,37 @@ def frames(recorder: Recorder, room: str) -> list[bytes]:
     return [rec[4] for _, rec in log.read(recorder.writers[room].path)]
 
 
-def test_many_logs_are_written_and_synced_with_one_syncfs(tmp_path, monkeypatch) -> None:
-    """Past ``GROUP_SYNC_MIN`` logs a tick syncs their file system once and fsyncs none."""
-    fd = os.open(tmp_path, os.O_RDONLY)
-    try:
-        trusted = log.syncfs(fd)
-    finally:
-        os.close(fd)
-    if not trusted:
-        pytest.skip("no trustworthy syncfs here (not Linux >= 5.8): each log is fsynced")
-    calls = {"fsync": 0, "syncfs": 0}
-    real_fsync, real_syncfs = os.fsync, log.syncfs
+def test_many_logs_are_fsynced_each_on_several_threads_at_once(tmp_path, monkeypatch) -> None:
+    """Past ``GROUP_SYNC_MIN`` logs, every log is fsynced once, two at the same time at least
+    (the first two fsyncs wait for each other: one after the other they would time out)."""
+    recorder = recorder_with_a_frame_per_room(tmp_path)
+    fds = {recorder.writers[room].fileno() for room in ROOMS}
+    synced: list[int] = []
+    together = threading.Barrier(2, timeout=10)
+    lock = threading.Lock()
+    real_fsync = os.fsync
 
     def fsync(fd: int) -> None:
-        calls["fsync"] += 1
+        if fd in fds:
+            with lock:
+                synced.append(fd)
+                first_two = len(synced) <= 2
+            if first_two:
+                together.wait()  # BrokenBarrierError unless a second thread comes in meanwhile
         real_fsync(fd)
 
-    def syncfs(fd: int) -> bool:
-        calls["syncfs"] += 1
-        return real_syncfs(fd)
-
     monkeypatch.setattr(os, "fsync", fsync)
-    monkeypatch.setattr(log, "syncfs", syncfs)
-    recorder = recorder_with_a_frame_per_room(tmp_path)
     assert Recorder.write(recorder.take()) == []
-    assert calls == {"fsync": 0, "syncfs": 1}
+    assert sorted(synced) == sorted(fds)
     for room in ROOMS:
         w = recorder.writers[room]
         assert w.durable == w.path.stat().st_size > len(log.MAGIC)
         assert frames(recorder, room) == [b"frame-1"]
 
 
-def test_a_failed_syncfs_falls_back_to_fsync_and_keeps_only_the_failing_logs_bytes(
-    tmp_path, monkeypatch
-) -> None:
-    """When the one sync fails, each log is fsynced alone: the log whose fsync fails is cut
-    back to its durable bytes and keeps them queued; the others are durable."""
+def test_a_failed_fsync_in_a_group_keeps_only_that_logs_bytes(tmp_path, monkeypatch) -> None:
+    """The log whose fsync fails is cut back to its durable bytes and keeps them for the
+    retry; the other logs of the tick are durable."""
     bad = ROOMS[3]
     first = recorder_with_a_frame_per_room(tmp_path)
     first.close(end=False)
@@ -75,15 +70,11 @@ def test_a_failed_syncfs_falls_back_to_fsync_and_keeps_only_the_failing_logs_byt
     bad_fd = recorder.writers[bad].fileno()
     real_fsync = os.fsync
 
-    def syncfs(fd: int) -> bool:
-        raise OSError(errno.EIO, os.strerror(errno.EIO))
-
     def fsync(fd: int) -> None:
         if fd == bad_fd:
             raise OSError(errno.EIO, os.strerror(errno.EIO))
         real_fsync(fd)
 
-    monkeypatch.setattr(log, "syncfs", syncfs)
     monkeypatch.setattr(os, "fsync", fsync)
     failed = Recorder.write(recorder.take())
     assert [(w.path, e.errno) for w, _, e in failed] == [(recorder.writers[bad].path, errno.EIO)]
