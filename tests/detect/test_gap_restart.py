@@ -16,6 +16,7 @@ from livemon.engine import Engine
 T0 = 1_767_225_600
 ROOM = "gap-room"
 GAP_S = 3 * 3600  # the room was quiet this long: far past every detector's window
+BASELINE_KINDS = ("viewer_drop", "conversion_drop")
 
 
 def _stretch(start: int, seconds: int, online: int, per_order_s: float, seed: int,
@@ -84,3 +85,32 @@ def test_a_real_fall_after_the_gap_is_still_found_and_replays_alike():
     assert 450 <= drops[0]["evidence"]["reference"] <= 560
     assert _alerts(evs, batch=37) == changes
     assert _alerts(evs, batch=len(evs)) == changes
+
+
+async def test_a_hub_resuming_a_killed_session_hours_later_raises_nothing_from_before(tmp_path):
+    """A hub killed mid-session (session left open) and started again three hours later folds
+    the old log back, then takes the room at 500 online from 690: no viewer_drop or
+    conversion_drop, and the folded numbers carry on (orders of both stretches count)."""
+    from livemon import wire
+    from livemon.hub import Hub
+
+    tokens = {"ingest": "ingest-token-0001", "watch": "watch-token-00001",
+              "control": "control-token-01"}  # fmt: skip
+    before = _stretch(T0, 1500, 690, 4.0, seed=1)
+    after = _stretch(T0 + 1500 + GAP_S, 1500, 500, 11.0, seed=2)
+    first = Hub(config.load(), tmp_path, tokens=tokens)
+    assert first.ingest_frame("feed", None, wire.encode_batch(1, before)) == []
+    await first.flush()
+    await first.stop(end_session=False)  # as if killed: the session stays open
+    hub = Hub(config.load(), tmp_path, tokens=tokens)
+    try:
+        assert hub.session == first.session and hub.held["feed"] == len(before)
+        hub.take_alert_changes()  # what the fold of the old log raised
+        assert hub.ingest_frame("feed", None, wire.encode_batch(len(before) + 1, after)) == []
+        opened = [a for _, a in hub.take_alert_changes() if a["state"] == "open"]
+        wrong = [(a["kind"], a["detail"]) for a in opened if a["kind"] in BASELINE_KINDS]
+        assert wrong == []
+        orders = sum(e["type"] == "order" for e in before + after)
+        assert hub.engine.rooms[ROOM].orders == orders
+    finally:
+        await hub.stop()
