@@ -300,7 +300,9 @@ class RoomMonitor:
                 and (low is None or not low.alarm)):  # fmt: skip
             # Fast path for the common order: neither detector is alarmed and
             # neither could alarm on these numbers, so updating them changes nothing.
-            rate = product.rate_1m(state.newest_sec)  # type: ignore[arg-type]
+            units = product.units_1m  # the engine advanced it to this order: read it as is
+            now = state.newest_sec
+            rate = float(units.total) if units.newest == now else product.rate_1m(now)  # type: ignore[arg-type]
             if rate <= 0 or stock * 60.0 >= self._low_eta_s * rate:
                 return
         if out is None:
