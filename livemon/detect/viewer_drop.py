@@ -170,22 +170,27 @@ class ViewerDropDetector(SecondDetector):
     def update(self, sec: int, online: float) -> None:
         """Take the online level held during closed second ``sec``."""
         online = float(online)
-        self._judge(sec, online, self._record(sec, online))
+        self._take(sec, online, self._record(sec, online))
 
     def observe(self, second: Second) -> None:
-        """Take the online level of a closed second (its viewer-seconds).
+        """Take the online level of a closed second (its viewer-seconds)."""
+        levels = second.levels
+        if levels is None or levels.span <= self.recent_s + 6:
+            levels = self._record(second.sec, second.viewer_s)  # the engine's window is too short
+        self._take(second.sec, second.viewer_s, levels)
+
+    def _take(self, sec: int, online: float, levels: Rolling) -> None:
+        """Take second ``sec``, judging it only if something can change.
 
         Most seconds need no judging: while online stays within 3 % of the
         highest level of the last ``recent_s`` seconds (and of the baseline),
         no reference can be a fall from it and it is steady, so the second
         only moves the baseline, exactly as a judged quiet second would.
+        Alarmed, a second with online unchanged changes nothing until the
+        fall is ``rebase_s`` old.
         """
-        online = second.viewer_s
-        levels = second.levels
-        if levels is None or levels.span <= self.recent_s + 6:
-            levels = self._record(second.sec, online)  # the engine's window is too short
-        if self._alarm and online == self._online and second.sec < self._alarm_sec + self.rebase_s:
-            return  # alarmed, online as it was: no clearing, no escalation, not yet the new normal
+        if self._alarm and online == self._online and sec < self._alarm_sec + self.rebase_s:
+            return
         if online >= self._floor:
             base = self._base
             self._base = base + self._alpha * (online - base)  # type: ignore[operator]
@@ -194,7 +199,7 @@ class ViewerDropDetector(SecondDetector):
             if online > self._top:
                 self._top, self._floor = online, 0.97 * online
             return
-        self._judge(second.sec, float(online), levels)
+        self._judge(sec, float(online), levels)
 
     def _judge(self, sec: int, online: float, levels: Rolling) -> None:
         """Judge second ``sec`` with past levels from ``levels``."""

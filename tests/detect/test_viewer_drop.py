@@ -83,7 +83,8 @@ def test_real_curves_meet_the_goal():
 
 
 def test_skipping_held_seconds_changes_nothing():
-    """``observe`` (which skips the seconds it proves quiet) tracks ``update`` second by second."""
+    """``observe`` (which skips the seconds it proves quiet) tracks a detector that judges every
+    second, second by second."""
     from livemon import events as ev
     from livemon.detect.base import Second
     from livemon.engine import Engine
@@ -109,7 +110,7 @@ def test_skipping_held_seconds_changes_nothing():
         floor = skipping._floor
         skipping.observe(s)
         skipped += s.viewer_s >= floor
-        judging.update(sec, s.viewer_s)
+        judging._judge(sec, float(s.viewer_s), judging._record(sec, s.viewer_s))  # every second
         for d, trace in zip((skipping, judging), traces, strict=True):
             trace.append(
                 (
