@@ -113,7 +113,7 @@ class RoomMonitor:
         self.per_second: list[SecondDetector] = [self.viewers, self.conversion, self.surge,
                                                  self.tech]  # fmt: skip
         if self._rules:
-            inputs = RuleInputs()  # computed once a second for all of this room's rules
+            inputs = RuleInputs(self._rules)  # once a second for all of this room's rules
             self.per_second += [RuleDetector(rule, inputs) for rule in self._rules]
         self._keys = [(detector.kind, None) for detector in self.per_second]  # their alerts
 

@@ -92,9 +92,24 @@ def _compile(node: ast.AST, fail: Callable[[ast.AST, str], RuleError]) -> Expr:
         return lambda v: v.get(name)
     if isinstance(node, ast.BoolOp):
         parts = [_compile(x, fail) for x in node.values]
+        # Plain loops, not all()/any() over a generator: this runs every second.
         if isinstance(node.op, ast.And):
-            return lambda v: all(bool(p(v)) for p in parts)
-        return lambda v: any(bool(p(v)) for p in parts)
+
+            def conjunction(v: Mapping[str, Any]) -> bool:
+                for part in parts:
+                    if not part(v):
+                        return False
+                return True
+
+            return conjunction
+
+        def disjunction(v: Mapping[str, Any]) -> bool:
+            for part in parts:
+                if part(v):
+                    return True
+            return False
+
+        return disjunction
     if isinstance(node, ast.UnaryOp):
         inner = _compile(node.operand, fail)
         if isinstance(node.op, ast.Not):
@@ -128,6 +143,17 @@ def _compile(node: ast.AST, fail: Callable[[ast.AST, str], RuleError]) -> Expr:
                 raise fail(node, f"comparison {type(o).__name__} is not allowed ({_ALLOWED})")
             ops.append(_COMPARE[type(o)])
 
+        if len(ops) == 1:  # the usual ``a < b``, without the lists
+            left, right, op1 = terms[0], terms[1], ops[0]
+
+            def compare_one(v: Mapping[str, Any]) -> bool:
+                a, b = left(v), right(v)
+                if a is None or b is None:
+                    return False  # a metric without a value never satisfies a comparison
+                return bool(op1(a, b))
+
+            return compare_one
+
         def compare(v: Mapping[str, Any]) -> bool:
             values = [t(v) for t in terms]
             if any(x is None for x in values):
@@ -149,6 +175,12 @@ class Rule:
         self.suggest = suggest
         self.names = sorted({n.id for n in ast.walk(ast.parse(when, mode="eval"))
                              if isinstance(n, ast.Name)})  # fmt: skip
+        # Every name it reads: the condition's, its message's and its suggestion's.
+        shown = [template] + [v for v in (suggest or {}).get("args", {}).values()
+                              if isinstance(v, str)]  # fmt: skip
+        self.uses = frozenset(self.names).union(
+            field for text in shown for _, field, _, _ in string.Formatter().parse(text)
+            if field is not None)  # fmt: skip
 
     @classmethod
     def compile(cls, spec: Mapping[str, Any]) -> Rule:
@@ -255,16 +287,23 @@ class RuleInputs:
     """The values rules see for a closed second, computed once per second for all rules.
 
     Keeps the trailing 10 minutes of orders and viewer-seconds in rings (O(1)
-    per second) for ``conv_10m`` and ``orders_10m``.
+    per second) for ``conv_10m`` and ``orders_10m``. Given the room's
+    ``rules``, only the names they read are computed (the snapshot metrics
+    in one go if any is read); without, every name.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, rules: Sequence[Rule] | None = None) -> None:
         self._orders = [0] * TEN_MIN_S
         self._exposure = [0.0] * TEN_MIN_S
         self._sum_orders = 0
         self._sum_exposure = 0.0
         self._sec: int | None = None
         self._values: dict[str, Any] = {}
+        uses = (frozenset(VARIABLES) if rules is None
+                else frozenset().union(*(rule.uses for rule in rules)))  # fmt: skip
+        self._metrics = bool(uses & METRICS.keys())
+        self._ten_min = bool(uses & {"conv_10m", "orders_10m"})
+        self._featured = sorted(uses & {n for n in EXTRA_VARIABLES if n.startswith("featured_")})
 
     def at(self, second: Second) -> dict[str, Any]:
         """The variables of ``second`` (the same dict for every rule of that second)."""
@@ -276,20 +315,29 @@ class RuleInputs:
         self._sum_exposure += second.viewer_s - self._exposure[i]
         self._orders[i], self._exposure[i] = second.orders, second.viewer_s
         state = second.state
-        values: dict[str, Any] = dict(state.metrics())
-        minutes = self._sum_exposure / 60.0
-        values["orders_10m"] = self._sum_orders
-        values["conv_10m"] = round(self._sum_orders / minutes * 1000, 3) if minutes else None
-        product = state.products.get(state.featured) if state.featured else None
-        now = state.newest_sec or 0
-        values["featured_stock"] = product.stock if product is not None else None
-        values["featured_rate_1m"] = product.rate_1m(now) if product is not None else None
-        values["featured_eta_s"] = product.eta_s(now) if product is not None else None
-        values["featured_price_cents"] = product.price_cents if product is not None else None
-        values["featured_sold"] = product.sold if product is not None else None
+        values: dict[str, Any] = state.metrics() if self._metrics else {}  # a fresh dict
+        if self._ten_min:
+            minutes = self._sum_exposure / 60.0
+            values["orders_10m"] = self._sum_orders
+            values["conv_10m"] = round(self._sum_orders / minutes * 1000, 3) if minutes else None
+        if self._featured:
+            product = state.products.get(state.featured) if state.featured else None
+            now = state.newest_sec or 0
+            for name in self._featured:
+                values[name] = None if product is None else _FEATURED[name](product, now)
         values["coupon_live"] = 1 if second.coupon_live else 0
         self._values = values
         return values
+
+
+# The featured product's values, by name.
+_FEATURED: dict[str, Callable[[Any, int], Any]] = {
+    "featured_stock": lambda p, now: p.stock,
+    "featured_rate_1m": lambda p, now: p.rate_1m(now),
+    "featured_eta_s": lambda p, now: p.eta_s(now),
+    "featured_price_cents": lambda p, now: p.price_cents,
+    "featured_sold": lambda p, now: p.sold,
+}
 
 
 class RuleDetector(SecondDetector):
@@ -321,7 +369,7 @@ class RuleDetector(SecondDetector):
 
     def clone(self) -> RuleDetector:
         """A fresh detector of the same rule, with inputs of its own."""
-        return RuleDetector(self.rule, RuleInputs())
+        return RuleDetector(self.rule, RuleInputs([self.rule]))
 
     def __repr__(self) -> str:
         return f"RuleDetector({self.rule.name!r}: {self.rule.when!r} for {self.rule.for_s} s)"
