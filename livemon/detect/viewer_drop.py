@@ -114,6 +114,9 @@ class ViewerDropDetector(SecondDetector):
         self._floor = math.inf
         self._top = 0.0
         self._held = False  # the last second was such a one
+        # Above ``_calm`` (but under ``_floor``) no fall is possible either,
+        # only whether online is steady needs the recent level.
+        self._calm = math.inf
 
     @property
     def baseline(self) -> float | None:
@@ -197,15 +200,48 @@ class ViewerDropDetector(SecondDetector):
             self._online = online
             self._held = True
             if online > self._top:
-                self._top, self._floor = online, 0.97 * online
+                self._set_top(online)
+            return
+        if online > self._calm:
+            self._steady(sec, float(online), levels)
             return
         self._judge(sec, float(online), levels)
+
+    def _set_top(self, top: float) -> None:
+        """Bound the levels by ``top``: online from 97 % of it is steady and no fall; over
+        ``_calm`` no reference up to ``top`` can be a fall (``_falls`` grows with the level)."""
+        self._top = top
+        self._floor = 0.97 * top if self.warn_drop > 0.03 else math.inf
+        if top < self.min_viewers:
+            self._calm = -math.inf
+        else:
+            z = min(self.noise_z, self.slow_noise_z)
+            self._calm = min((1 - self.warn_drop) * top, top - z * math.sqrt(top))
+
+    def _steady(self, sec: int, online: float, levels: Rolling) -> None:
+        """A second that cannot open a fall: whether it is steady, and the baseline's step
+        (what ``_judge`` does, without the fall tests)."""
+        base: float = self._base  # type: ignore[assignment]
+        self._online = online
+        if self._held:
+            self._held = False
+            self._steady_sec = float(sec - 1)
+        oldest = sec - self.recent_s + 1
+        if oldest >= self._start_sec:
+            recent = self._span_sum(levels, oldest, oldest + self._span - 1) / self._span
+        else:
+            recent = base
+        self._recent = recent
+        ref = self._ref = base if base >= recent else recent
+        if online >= 0.97 * ref:
+            self._steady_sec = float(sec)
+        self._base = base + self._alpha * (online - base)
 
     def _judge(self, sec: int, online: float, levels: Rolling) -> None:
         """Judge second ``sec`` with past levels from ``levels``."""
         base = self._base
         self._online = online
-        self._floor = math.inf
+        self._floor = self._calm = math.inf
         if base is None:
             self._base = self._ref = online
             self._steady_sec = float(sec)
@@ -249,13 +285,11 @@ class ViewerDropDetector(SecondDetector):
         base = self._base = base + self._alpha * (online - base)
         # From the next second on, the baseline moves toward the levels and
         # the recent level is a mean of levels from second ``oldest + 1`` on:
-        # neither exceeds ``top`` as long as no level does. A level within
-        # 3 % of ``top`` is then steady and, as ``warn_drop`` is more than
-        # 3 %, no fall from either reference.
-        if self.warn_drop > 0.03:
-            top = self._span_max(levels, max(oldest + 1, self._start_sec), sec)
-            self._top = top = max(top, base, online)
-            self._floor = 0.97 * top
+        # neither exceeds ``top`` as long as no level does (a higher one
+        # raises ``top``). A level within 3 % of ``top`` is then steady and,
+        # as ``warn_drop`` is more than 3 %, no fall from either reference.
+        top = self._span_max(levels, max(oldest + 1, self._start_sec), sec)
+        self._set_top(max(top, base, online))
 
     def detail(self, second: Second) -> str:
         """Online now against the level it fell from, and both levels behind that."""
