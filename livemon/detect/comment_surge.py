@@ -70,6 +70,13 @@ class CommentSurgeDetector(SecondDetector):
         self._exp_sum = 0.0
         self._base = 0.0  # comments per viewer-second
         self._seen = 0  # seconds learnt from
+        # From this many seconds on, 1/seen < alpha: the weight is alpha.
+        warm = max(1, int(1 / self._alpha))
+        while 1 / warm >= self._alpha:
+            warm += 1
+        while warm > 1 and 1 / (warm - 1) < self._alpha:
+            warm -= 1
+        self._warm = warm
 
     @property
     def ratio(self) -> float:
@@ -114,9 +121,9 @@ class CommentSurgeDetector(SecondDetector):
         if viewer_s > 0:
             # A running mean at first, then exponential weights: no first-second luck.
             seen = self._seen = self._seen + 1
-            weight = 1 / seen
-            if weight < self._alpha:
-                weight = self._alpha
+            weight = self._alpha
+            if seen < self._warm:  # max(alpha, 1/seen), the division only while it can win
+                weight = max(weight, 1 / seen)
             self._base = base + weight * (comments / viewer_s - base)
 
     def observe(self, second: Second) -> None:

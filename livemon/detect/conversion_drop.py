@@ -150,6 +150,7 @@ class ConversionDropDetector(SecondDetector):
         self._seen = 0.0  # orders the baseline has learnt from
         k = len(drops)
         self._ks = tuple(range(k))
+        self._tests = tuple(zip(self._ks, self._log_keep, drops, strict=True))  # k, ln(1-d), d
         self._scores = [0.0] * k  # one CUSUM per drop size
         self._starts: list[float | None] = [None] * k
         # Orders and expected orders summed over the tested seconds, and their
@@ -234,9 +235,10 @@ class ConversionDropDetector(SecondDetector):
                 old_orders, old_exposure = self._lag_orders[i], self._lag_exposure[i]
                 self._lag_orders[i], self._lag_exposure[i] = orders, viewer_s
                 d = self._decay
-                self._orders_w = self._orders_w * d + old_orders
-                self._exposure_w = self._exposure_w * d + old_exposure
-                self._seen += old_orders
+                self._orders_w = ow * d + old_orders
+                self._exposure_w = ew * d + old_exposure
+                if old_orders:
+                    self._seen += old_orders
             self._lag_i = i + 1 if i + 1 < lag else 0
         else:
             d = self._decay
@@ -248,10 +250,10 @@ class ConversionDropDetector(SecondDetector):
         mu = ow / ew * viewer_s
         cum_orders, cum_mu = self._cum_orders, self._cum_mu
         self._cum_orders, self._cum_mu = cum_orders + orders, cum_mu + mu
-        scores, starts, log_keep, drops = self._scores, self._starts, self._log_keep, self.drops
+        scores, starts = self._scores, self._starts
         best, top = -1, 0.0
-        for k in self._ks:
-            score = scores[k] + orders * log_keep[k] + drops[k] * mu
+        for k, log_keep, drop in self._tests:
+            score = scores[k] + orders * log_keep + drop * mu
             if score <= 0:
                 scores[k], starts[k] = 0.0, None
                 continue
