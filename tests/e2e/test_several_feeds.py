@@ -103,7 +103,8 @@ async def test_video_and_order_feeds_merge_in_one_room(tmp_path: Path) -> None:
     expected = await sim_totals_async()
     hub = Hub(config.load(), tmp_path, tokens=TOKENS)
     await hub.start("127.0.0.1", 0)
-    shop = WebhookAdapter(room="shop-1", port=0, secret=SECRET, event_time="received")
+    shop = WebhookAdapter(room="shop-1", port=0, secret=SECRET, event_time="received",
+                          ack_timeout_s=WAIT_S - 5)  # fmt: skip
     shop_task = asyncio.create_task(hub.run_adapter(shop))
     try:
         async with asyncio.timeout(WAIT_S):
@@ -147,6 +148,7 @@ async def test_serve_runs_a_video_feed_and_the_webhook_in_one_room(tmp_path: Pat
     sets = [f"sim.{k}={v}" for k, v in SIM.items()] + [
         f"webhook.secret={SECRET}",
         f"webhook.port={shop_port}",
+        f"webhook.ack_timeout_s={WAIT_S - 5}",
         "webhook.event_time=received",
     ]
     env = {**os.environ, **{f"LIVEMON_{role.upper()}_TOKEN": t for role, t in TOKENS.items()}}

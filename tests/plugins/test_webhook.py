@@ -25,6 +25,10 @@ from plugins.webhook import WebhookAdapter
 TOKENS = {"ingest": "ti", "watch": "tw", "control": "tc"}
 SECRET = "shpss_test_secret"
 WAIT_S = 5.0
+# The adapter answers once the hub has recorded a delivery: on a loaded machine an fsync can
+# take seconds, so the tests give it longer than a shop would (the product default is 4 s).
+ACK_TIMEOUT_S = 20.0
+HTTP_TIMEOUT_S = ACK_TIMEOUT_S + 10
 
 
 def signature(body: bytes, secret: str = SECRET) -> str:
@@ -50,7 +54,7 @@ class Shop:
 
     def __init__(self, port: int) -> None:
         self.base = f"http://127.0.0.1:{port}"
-        self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WAIT_S))
+        self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=HTTP_TIMEOUT_S))
         self.deliveries = 0
 
     async def post(self, path: str, payload: Any, topic: str = "orders/create",
@@ -109,6 +113,7 @@ def metrics(hub: Hub, room: str = "r") -> dict[str, Any]:
 @contextlib.asynccontextmanager
 async def embedded(hub: Hub, **options: Any):
     """A webhook adapter running inside ``hub``, and a shop that posts to it."""
+    options.setdefault("ack_timeout_s", ACK_TIMEOUT_S)
     adapter = WebhookAdapter(room="r", port=0, secret=SECRET, **options)
     task = asyncio.create_task(hub.run_adapter(adapter))
     shop = Shop(await listening(adapter))
@@ -293,7 +298,7 @@ async def test_events_fit_the_protocol(hub: Hub) -> None:
 
 async def test_orders_survive_the_hub_link_dropping(hub: Hub) -> None:
     """Orders taken while the adapter's link to the hub is down are delivered once it is back."""
-    adapter = WebhookAdapter(room="r", port=0, secret=SECRET)
+    adapter = WebhookAdapter(room="r", port=0, secret=SECRET, ack_timeout_s=ACK_TIMEOUT_S)
     runner = RemoteRunner(adapter, hub.url(), TOKENS["ingest"])
     task = asyncio.create_task(runner.run(retry_s=0.05, max_retry_s=0.2))
     shop = Shop(await listening(adapter))
