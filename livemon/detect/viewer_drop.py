@@ -117,6 +117,7 @@ class ViewerDropDetector(SecondDetector):
         # Above ``_calm`` (but under ``_floor``) no fall is possible either,
         # only whether online is steady needs the recent level.
         self._calm = math.inf
+        self._settled = False  # alarmed, and this online was judged once since the opening
 
     @property
     def baseline(self) -> float | None:
@@ -189,10 +190,11 @@ class ViewerDropDetector(SecondDetector):
         highest level of the last ``recent_s`` seconds (and of the baseline),
         no reference can be a fall from it and it is steady, so the second
         only moves the baseline, exactly as a judged quiet second would.
-        Alarmed, a second with online unchanged changes nothing until the
-        fall is ``rebase_s`` old.
+        Alarmed, a second with online as at the last judged alarmed second
+        changes nothing until the fall is ``rebase_s`` old.
         """
-        if self._alarm and online == self._online and sec < self._alarm_sec + self.rebase_s:
+        if (self._alarm and self._settled and online == self._online
+                and sec < self._alarm_sec + self.rebase_s):  # fmt: skip
             return
         if online >= self._floor:
             base = self._base
@@ -203,6 +205,8 @@ class ViewerDropDetector(SecondDetector):
                 self._set_top(online)
             return
         if online > self._calm:
+            if online > self._top:  # possible only when ``_floor`` is off (warn_drop <= 3 %)
+                self._set_top(online)
             self._steady(sec, float(online), levels)
             return
         self._judge(sec, float(online), levels)
@@ -260,6 +264,7 @@ class ViewerDropDetector(SecondDetector):
                 self._start_sec = sec
             elif fall >= self.crit_drop:
                 self._severity = "crit"
+            self._settled = True  # the same online again decides the same, until the rebase
             return
         # The recent level: the mean of seconds ``recent_s - 1`` to
         # ``recent_gap_s - 1`` ago, once the run is that long.
@@ -279,6 +284,7 @@ class ViewerDropDetector(SecondDetector):
         if sudden or self._falls(base, online, self.slow_noise_z):
             self._alarm = True
             self._alarm_sec = sec
+            self._settled = False
             self._onset = self._steady_sec
             self._severity = "crit" if online <= (1 - self.crit_drop) * ref else "warn"
             return

@@ -6,6 +6,7 @@ import math
 import statistics
 
 import numpy as np
+import pytest
 
 from livemon import config
 from livemon.bench import demo_run, real_curves
@@ -82,9 +83,11 @@ def test_real_curves_meet_the_goal():
     assert statistics.median(d for r in rows for d in r["delays"]) <= 20
 
 
-def test_skipping_held_seconds_changes_nothing():
+@pytest.mark.parametrize("settings", [{}, {"warn_drop": 0.02}], ids=["default", "warn-2%"])
+def test_skipping_held_seconds_changes_nothing(settings):
     """``observe`` (which skips the seconds it proves quiet) tracks a detector that judges every
-    second, second by second."""
+    second, second by second (also with a warn level under the 3 % steady band and the clear
+    level, where a just-opened alarm clears at once)."""
     from livemon import events as ev
     from livemon.detect.base import Second
     from livemon.engine import Engine
@@ -96,10 +99,8 @@ def test_skipping_held_seconds_changes_nothing():
     for t in range(0, 2400, 3):
         level = 1000 * min(1.0, 0.3 + t / 900) * (0.6 if t >= 1500 else 1.0)
         reports.append((start + 10_000 + t + 0.999, round(level * (1 + 0.02 * rng.normal()))))
-    skipping, judging = (
-        ViewerDropDetector(**DETECT["viewer_drop"]),
-        ViewerDropDetector(**DETECT["viewer_drop"]),
-    )
+    params = {**DETECT["viewer_drop"], **settings}
+    skipping, judging = ViewerDropDetector(**params), ViewerDropDetector(**params)
     traces: tuple[list, list] = ([], [])
     skipped = 0
 
