@@ -96,3 +96,39 @@ async def test_shares_of_consecutive_frames_are_one_record_per_room_per_tick(
         assert (resumed.held["mux"], resumed.held["other"]) == (49, 6)
     finally:
         await resumed.stop()
+
+
+async def test_a_share_checked_against_the_hub_clock_is_a_record_of_its_own(
+    tmp_path: Path,
+) -> None:
+    """A frame with an event rejected for a ts too far ahead keeps the hub's clock in each
+    room's record of it, so it is not merged with its neighbours and replay rejects alike."""
+    hub = Hub(config.load(), tmp_path, tokens=TOKENS)
+    wall = T0 + 100.0
+    far = {"type": "like", "room": "a", "ts": T0 + 10 * 365 * 86400, "n": 50}
+    frames = [_events(0, 10), [*_events(10, 10), far], _events(20, 10)]
+    seq = 1
+    for events in frames:
+        rejects = hub.ingest_frame("mux", None, wire.encode_batch(seq, events), wall=wall)
+        if events[-1] is far:
+            assert [k for k, _ in rejects] == [21] and "ahead of both" in rejects[0][1]
+        else:
+            assert rejects == []
+        seq += len(events)
+    live = _numbers(hub)
+    await hub.flush()
+    await hub.stop(end_session=False)
+
+    (path,) = (tmp_path / room_dir_name("a")).glob("*.lmrec")
+    records = [rec for _, rec in log.read(path) if rec[0] == log.EVENTS]
+    assert [(rec[2], rec[3], log.frame_wall(rec)) for rec in records] == [
+        (1, 10, float("inf")), (11, 11, wall), (22, 10, float("inf"))
+    ]  # fmt: skip
+    for room in "abc":
+        (path,) = (tmp_path / room_dir_name(room)).glob("*.lmrec")
+        again = Hub(config.load(), tmp_path / f"replay-{room}", tokens=TOKENS)
+        again.session = "replay"
+        for _ in replay.fold(again, path, room):
+            pass
+        assert _numbers(again)[room] == live[room]
+    assert live["a"] == sum(1 + k % 2 for k in range(30) if k % 3 == 0)
