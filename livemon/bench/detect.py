@@ -244,6 +244,11 @@ def jobs(seeds: list[int], minutes: float, configs: dict[str, Any], sweep: bool,
                 yield {**base, "scenario": "conversion_drop", "seed": seed, "viewers": viewers,
                        "tag": f"sweep{viewers}"}  # fmt: skip
     if sweep:
+        # Steady rooms of the grid's other sizes: the false alarms the ratio is taken at.
+        for seed in seeds + [s + 10_000 for s in seeds]:
+            for viewers in sorted({v for v, _ in GRID} - {1000}):
+                yield {**base, "scenario": "steady", "seed": seed, "viewers": viewers,
+                       "tag": f"steady{viewers}"}  # fmt: skip
         for seed in grid_seeds:
             for viewers, drop in GRID:
                 if (viewers, drop) != (1000, 0.4) or grid_seeds is not seeds:
@@ -325,7 +330,7 @@ def main(argv: list[str]) -> int:
                       end="", file=sys.stderr, flush=True)  # fmt: skip
     print(file=sys.stderr)
     plain = [r for r in runs if "tag" not in r["job"]]
-    hours = sum(r["hours"] for r in runs if r["job"]["scenario"] == "steady")
+    hours = sum(r["hours"] for r in plain if r["job"]["scenario"] == "steady")
     print(f"seeds {seeds[0]}..{seeds[-1]} ({len(seeds)} per scenario), {args.minutes:g}-min "
           f"broadcasts, 1,000 viewers, buy rate 2%/min; steady: {hours:g} h")  # fmt: skip
     if args.tune:
@@ -397,6 +402,17 @@ def main(argv: list[str]) -> int:
         print(f"{viewers:>8} {drop:>5.0%} {s['n']:>3} {_fmt(s['recall']):>7} "
               f"{_fmt(s['median'], '.0f'):>6} {_fmt(s['p90'], '.0f'):>6} {_fmt(o['recall']):>10} "
               f"{_fmt(o['median'], '.0f'):>10} {_fmt(ratio):>6}")  # fmt: skip
+    rates = []
+    for viewers in sorted({v for v, _ in GRID}):
+        steady = [r for r in runs if r["job"]["scenario"] == "steady"
+                  and r["job"].get("viewers", 1000) == viewers]  # fmt: skip
+        if steady:
+            rates.append(f"{viewers}: {_fmt(score(steady, 'default', 'conversion_drop')['fa_h'])}")
+    if len(rates) > 1:
+        print(
+            f"ours, false alarms per hour on steady rooms ({len(seeds) * 2} h each): "
+            f"{', '.join(rates)} (the oracle's threshold: <= {oracle.FA_PER_H} per session)"
+        )
     print("\nconversion_drop in small rooms (drop 40 %), beside the 10-vs-10 peer:")
     print(f"{'viewers':>8} {'recall':>7} {'med s':>6} {'p90 s':>6} {'peer med':>9}")
     for viewers in (200, 100):
