@@ -130,6 +130,7 @@ class Hub:
         self.watch_adapters = True  # adapter_down; off when replaying a recording
         self.muted = False  # a replay's seek folds without sending its alert changes
         self._waiters: dict[Any, asyncio.Future] = {}  # command id -> its outcome, pending
+        self._answering: set[asyncio.Task] = set()  # commands being carried out, for stop()
         self.links: dict[str, list[AdapterLink]] = {}  # room -> its adapters, newest last
         self.feeds = FeedBoard()  # room -> each feed's state (shown in snapshots)
         self.fed_names: set[str] = set()  # adapters with frames since the last flush
@@ -313,6 +314,11 @@ class Hub:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+        # A command still waiting on its adapter ends now, recorded as unknown (below).
+        answering = list(self._answering)
+        for task in answering:
+            task.cancel()
+        await asyncio.gather(*answering, return_exceptions=True)
         # A flush cancelled mid-write would leave its thread writing while
         # close() writes newer records: take the flush lock first.
         async with self._flush_lock:
@@ -841,7 +847,9 @@ class Hub:
                                   f"try again in {wait:.1f} s",
                     }))  # fmt: skip
                     continue
-                asyncio.create_task(self._answer(outbox, message))
+                answering = asyncio.create_task(self._answer(outbox, message))
+                self._answering.add(answering)
+                answering.add_done_callback(self._answering.discard)
         finally:
             self.outboxes.discard(outbox)
             await outbox.stop()
@@ -867,11 +875,21 @@ class Hub:
             outcome = await asyncio.shield(self._waiters[cid])
             return {"op": "result", "id": cid, **outcome}
         waiter = self._waiters[cid] = asyncio.get_running_loop().create_future()
+        stopping = False
         try:
             if route.forward:
                 outcome = await self._forward(message)
             else:
                 outcome = self.command_effect(message)
+        except asyncio.CancelledError:
+            # The hub is stopping while the adapter has it: the platform may still carry
+            # it out, so its id is settled as unknown and never carried out again.
+            stopping = True
+            outcome = {
+                "ok": False,
+                "detail": "the hub stopped before the adapter answered; outcome unknown, "
+                "check the platform before retrying with a new id",
+            }
         except Exception as exc:
             log.exception("command %r failed", cid)
             outcome = {"ok": False, "detail": f"hub error: {exc}"}
@@ -879,6 +897,8 @@ class Hub:
         self._record_command(message, self.results[cid])
         waiter.set_result(self.results[cid])
         del self._waiters[cid]
+        if stopping:
+            raise asyncio.CancelledError
         return result
 
     def _record_command(self, message: dict[str, Any], outcome: dict[str, Any]) -> None:

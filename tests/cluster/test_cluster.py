@@ -149,8 +149,15 @@ async def test_three_hubs_sixty_rooms_survive_a_kill_9(tmp_path, nats_server) ->
             seen = await watch_all(address, set(ROOMS), expected, timeout=WAIT_S)
             assert seen == expected, f"hub {address} shows other totals"
 
-        # A console on survivor A commands a room folded by survivor B.
-        owner = (await bus.hubs_now())[(await bus.owners_now())["coupon-room"]]["ws"]
+        # A console on survivor A commands a room folded by survivor B (once a survivor
+        # holds its lease: the coupon room may have been the dead hub's, and it is not
+        # among ROOMS, whose rebuilding was waited for above).
+        async def coupon_owner() -> str | None:
+            key = (await bus.owners_now()).get("coupon-room")
+            return None if key in (None, victim_key) else key
+
+        await until(coupon_owner, timeout=3 * WAIT_S, what="the coupon room's new owner")
+        owner = (await bus.hubs_now())[await coupon_owner()]["ws"]
         if owner == survivors[0]:
             survivors.reverse()  # attach to the hub that does not fold it
         followed = False

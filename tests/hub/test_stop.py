@@ -10,8 +10,11 @@ handler.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
 
 from livemon import wire
+from livemon.adapters.base import Adapter
 
 
 async def test_an_outbox_stops_at_once_wherever_its_send_is(hub, raw):
@@ -49,9 +52,7 @@ async def test_a_hub_stops_promptly_after_consoles_and_adapters_came_and_went(hu
     assert hub.engine.rooms["r1"].likes == 10
 
 
-async def test_a_hub_stops_promptly_while_its_disk_is_full_and_ingest_waits(
-    tmp_path, monkeypatch
-):
+async def test_a_hub_stops_promptly_while_its_disk_is_full_and_ingest_waits(tmp_path, monkeypatch):
     """With the disk full and more bytes held than ``max_pending_mb``, an adapter's next frame
     waits for space; stopping the hub then closes that connection (1001, going away) and
     returns within seconds instead of waiting for space forever (it did), and nothing past
@@ -89,3 +90,55 @@ async def test_a_hub_stops_promptly_while_its_disk_is_full_and_ingest_waits(
     await asyncio.wait_for(hub.stop(), 8)
     code = await feed.closed_code()
     assert code == 1001 and feed.acked == 10
+
+
+class _Sitting(Adapter):
+    """An in-process adapter that sends one event, then never answers a command."""
+
+    name = "sitting"
+    capabilities = frozenset({"feature"})
+
+    async def batches(self) -> AsyncIterator[list[dict[str, Any]]]:
+        yield [{"type": "viewers", "room": self.room, "ts": 1_767_225_600.0, "online": 9}]
+        await asyncio.Event().wait()
+
+    async def command(self, action: str, args: Any) -> str:
+        await asyncio.Event().wait()
+        return "never"
+
+
+async def test_a_command_its_adapter_has_not_answered_ends_with_the_hub_as_unknown(tmp_path):
+    """Stopping the hub while an in-process adapter sits on a command ends that command at
+    once, recorded as "outcome unknown": after a restart a retry of its id gets that answer
+    and is not carried out a second time (it could issue a coupon twice)."""
+    from livemon import config
+    from livemon.hub import Hub
+    from tests.hub.conftest import TOKENS, console
+
+    command = {"op": "command", "id": "c1", "room": "r1", "action": "feature",
+               "args": {"sku": "A"}}  # fmt: skip
+    hub = Hub(config.load(), tmp_path, tokens=TOKENS)
+    await hub.start("127.0.0.1", 0)
+    sitting = _Sitting(room="r1")
+    feed = asyncio.create_task(hub.run_adapter(sitting))
+    async with asyncio.timeout(5):
+        while "r1" not in hub.engine.rooms:
+            await asyncio.sleep(0.02)
+    control = await console(hub, "/control")
+    await control.send(command)
+    await asyncio.sleep(0.3)  # the command now waits on the adapter
+    await asyncio.wait_for(hub.stop(end_session=False), 8)
+    feed.cancel()
+    assert not [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "Hub._answer"]
+
+    hub = Hub(config.load(), tmp_path, tokens=TOKENS)
+    await hub.start("127.0.0.1", 0)
+    try:
+        (row,) = hub.catalog.commands(hub.session)
+        assert (row["id"], row["ok"]) == ("c1", 0) and "outcome unknown" in row["detail"]
+        control = await console(hub, "/control")
+        await control.send(command)
+        result = await control.recv_op("result", id="c1")
+        assert result["ok"] is False and "outcome unknown" in result["detail"]
+    finally:
+        await hub.stop()
