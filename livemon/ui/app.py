@@ -14,6 +14,7 @@ from __future__ import annotations
 from ssl import SSLContext
 from typing import Any, Literal
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -116,8 +117,9 @@ class LivemonApp(App[None]):
         self.install_screen(self.stage, "stage")
         self.install_screen(self.overview, "overview")
         if self.connect:
-            self.run_worker(self._pump(), name="hub", group="hub", exclusive=True)
+            self._pump()
 
+    @work(name="hub", group="hub", exclusive=True)
     async def _pump(self) -> None:
         """Turn every hub message into a Textual message until the token is refused."""
         try:

@@ -35,7 +35,7 @@ class StageApp(LivemonApp):
 
     def on_mount(self) -> None:
         if self.connect:
-            self.run_worker(self._pump(), name="hub", group="hub", exclusive=True)
+            self._pump()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Only quitting: the stage has no help, command or screen keys."""
