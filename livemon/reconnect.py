@@ -63,10 +63,11 @@ def refused_text(reason: str, hint: str) -> str:
 
 async def _handshake(ws: ClientConnection, hello: dict[str, Any]) -> dict[str, Any]:
     await ws.send(wire.encode(hello))
-    while True:
-        message = wire.decode(await asyncio.wait_for(ws.recv(), HANDSHAKE_TIMEOUT_S))
-        if message["op"] == "welcome":
-            return message
+    async with asyncio.timeout(HANDSHAKE_TIMEOUT_S):  # not wait_for: see Outbox._send
+        while True:
+            message = wire.decode(await ws.recv())
+            if message["op"] == "welcome":
+                return message
 
 
 async def run_sessions(

@@ -730,8 +730,9 @@ class Hub:
             await ws.close(wire.CLOSE_HUB_ERROR, f"hub error: {exc}"[:120])
 
     async def _hello(self, ws: ServerConnection, path: str) -> dict[str, Any] | None:
-        try:
-            data = await asyncio.wait_for(ws.recv(), HELLO_TIMEOUT_S)
+        try:  # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel
+            async with asyncio.timeout(HELLO_TIMEOUT_S):
+                data = await ws.recv()
         except TimeoutError:
             await ws.close(wire.CLOSE_PROTOCOL, "no hello within 10 s")
             return None
@@ -919,8 +920,9 @@ class Hub:
         link = self.command_link(room, action)
         if isinstance(link, str):
             return {"ok": False, "detail": link}
-        try:
-            return await asyncio.wait_for(link.command(dict(message)), self.command_timeout)
+        try:  # asyncio.timeout, not wait_for: a cancel at stop() must reach execute()
+            async with asyncio.timeout(self.command_timeout):
+                return await link.command(dict(message))
         except TimeoutError:
             return {"ok": False, "detail": f"adapter {link.name} did not answer within "
                     f"{self.command_timeout:g} s; outcome unknown, check the platform"}  # fmt: skip
