@@ -194,17 +194,26 @@ class ConversionDropConfig(Section):
 
     drops: Annotated[list[Annotated[float, Meta(gt=0, lt=1)]], Meta(min_length=1, description=(
         "one Poisson CUSUM per drop size (rate x (1 - drop)); the first to cross alarms"))] = (
-        msgspec.field(default_factory=lambda: [0.35, 0.6]))
+        msgspec.field(default_factory=lambda: [0.45]))
     fa_per_h: Annotated[float, Meta(gt=0, description=(
         "false alarms per hour each CUSUM's threshold is set for, at any room size (Wald)"
     ))] = 0.5
     margin: Annotated[float, Meta(description=(
-        "nats added to those thresholds (the baseline is estimated, and there are two tests)"
+        "nats added to those thresholds when margins is empty (the baseline is estimated)"
     ))] = 0.75
+    margins: Annotated[list[Annotated[list[float], Meta(min_length=2, max_length=2)]], Meta(
+        description=(
+            "[orders per minute, nats] points that replace margin, interpolated in the log of "
+            "the room's order rate: found by livemon bench detect --calibrate (0.42 false "
+            "alarms/h on 200 steady hours per room size, tuning seeds)"))] = msgspec.field(
+        default_factory=lambda: [[5.8, -0.06], [11.8, 0.15], [23.5, 0.24], [47.0, 0.22],
+                                 [117.5, 0.1]])  # fmt: skip
     crit_drop: Annotated[float, Meta(gt=0, lt=1, description=(
         "estimated drop since onset at which the alert escalates to crit"))] = 0.6
     clear_threshold: Annotated[float, Meta(gt=0, description=(
         "log-likelihood ratio of 'back to baseline' that resolves it"))] = 6.0
+    clear_drop: Annotated[float, Meta(gt=0, lt=1, description=(
+        "...weighed against this fall (a rate still 20% down keeps the alert open)"))] = 0.35
     half_life_s: Annotated[float, Meta(gt=0, description=(
         "half-life of the baseline orders per viewer-second (a slow EWMA)"))] = 900.0
     lag_s: Annotated[int, Meta(ge=0, description=(

@@ -245,8 +245,11 @@ def jobs(seeds: list[int], minutes: float, configs: dict[str, Any], sweep: bool,
                        "tag": f"sweep{viewers}"}  # fmt: skip
     if sweep:
         # Steady rooms of the grid's other sizes: the false alarms the ratio is taken at.
-        for seed in seeds + [s + 10_000 for s in seeds]:
-            for viewers in sorted({v for v, _ in GRID} - {1000}):
+        # With --grid-seeds, twice as many steady hours as grid seeds at every size.
+        steady_seeds = grid_seeds if grid_seeds is not seeds else seeds
+        others = {v for v, _ in GRID} - ({1000} if grid_seeds is seeds else set())
+        for seed in steady_seeds + [s + 10_000 for s in steady_seeds]:
+            for viewers in sorted(others):
                 yield {**base, "scenario": "steady", "seed": seed, "viewers": viewers,
                        "tag": f"steady{viewers}"}  # fmt: skip
         for seed in grid_seeds:
@@ -305,11 +308,21 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--tune", action="store_true",
                         help="threshold sweep on tuning seeds")  # fmt: skip
     parser.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="find conversion_drop's margins (per room size, on steady tuning rooms) and stop",
+    )
+    parser.add_argument(
         "--no-sweep", action="store_true", help="skip the room-size sweeps and the river candidates"
     )
     args = parser.parse_args(argv)
     cfg = demo_run.demo_config(args.config, args.set)
     detect_cfg = cfg.get("detect", {})
+    if args.calibrate:
+        from livemon.bench import calibrate
+
+        calibrate.main(detect_cfg.get("conversion_drop", {}), workers=args.workers)
+        return 0
     seed0 = TUNE_SEED0 if args.tune else 1
     seeds = list(range(seed0, seed0 + args.seeds))
     configs: dict[str, Any] = {"default": detect_cfg}
@@ -407,11 +420,12 @@ def main(argv: list[str]) -> int:
         steady = [r for r in runs if r["job"]["scenario"] == "steady"
                   and r["job"].get("viewers", 1000) == viewers]  # fmt: skip
         if steady:
-            rates.append(f"{viewers}: {_fmt(score(steady, 'default', 'conversion_drop')['fa_h'])}")
+            fa_h = score(steady, "default", "conversion_drop")["fa_h"]
+            rates.append(f"{viewers}: {_fmt(fa_h)} ({sum(r['hours'] for r in steady):g} h)")
     if len(rates) > 1:
         print(
-            f"ours, false alarms per hour on steady rooms ({len(seeds) * 2} h each): "
-            f"{', '.join(rates)} (the oracle's threshold: <= {oracle.FA_PER_H} per session)"
+            f"ours, false alarms per hour on steady rooms: {', '.join(rates)} "
+            f"(the oracle's threshold: <= {oracle.FA_PER_H} per session)"
         )
     print("\nconversion_drop in small rooms (drop 40 %), beside the 10-vs-10 peer:")
     print(f"{'viewers':>8} {'recall':>7} {'med s':>6} {'p90 s':>6} {'peer med':>9}")

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from livemon.detect import advice
 from livemon.detect.base import Second, SecondDetector, Suggestion
+
+# Per room size (250 to 5,000 viewers), the margin with 0.42 false alarms per
+# hour on 200 steady sim hours (tuning seeds): ``livemon bench detect
+# --calibrate`` prints it.
+MARGINS = ((5.8, -0.06), (11.8, 0.15), (23.5, 0.24), (47.0, 0.22), (117.5, 0.1))
 
 
 class ConversionDropDetector(SecondDetector):
@@ -19,23 +25,29 @@ class ConversionDropDetector(SecondDetector):
     ``orders * ln(1 - d) + d * mu``, and the CUSUM ``S = max(0, S + llr)``
     alarms when ``S`` crosses its threshold: a quiet second with one order
     fewer moves ``S`` by ``ln(1 - d)`` only, and a steady rate pulls it back
-    to 0. The size of a real drop is unknown, so one CUSUM runs per size in
-    ``drops`` and the first to cross alarms (a mixture of CUSUMs: close to
-    the best test for whichever size comes). The second where that CUSUM
-    last left 0 is the onset.
+    to 0. The size of a real drop is unknown: one CUSUM runs per size in
+    ``drops`` and the first to cross alarms. By default one, at 45 %: with
+    thresholds calibrated to the same false-alarm rate, one test in the
+    middle of the 30-60 % range is as fast as two at 35 % and 60 % (each of
+    which must pay for the other's false alarms) and costs half. The second
+    where that CUSUM last left 0 is the onset.
 
     Thresholds come from the false-alarm rate, not a fixed level: by Wald's
     approximation a CUSUM with threshold ``h`` alarms falsely about every
     ``e^h / (mu * kappa)`` seconds, ``kappa = -ln(1 - d) - d``, so
     ``h = ln(3600 / fa_per_h * mu * kappa) + margin`` holds the same rate in
     a room of 200 viewers and in one of 20,000 (a fixed ``h`` gives a big
-    room several times the false alarms of a small one).
+    room several times the false alarms of a small one). Wald's bound is
+    loose, and the estimated baseline adds false alarms of its own, by a
+    different amount at each size: the margin added to ``h`` is a table per
+    order rate (``margins``), found by simulating this detector on steady
+    rooms (``livemon bench detect --calibrate``).
 
     The baseline is an exponentially weighted ratio of orders to viewer-seconds
     (half-life ``half_life_s``) fed with data ``lag_s`` old, so a drop in
     progress does not drag it down before the alarm; it is frozen while
     alarmed. Once alarmed, the reverse CUSUM (a return to the baseline
-    against the smallest drop) must reach ``clear_threshold`` to clear.
+    against a ``clear_drop`` fall) must reach ``clear_threshold`` to clear.
 
     Parameters
     ----------
@@ -45,10 +57,22 @@ class ConversionDropDetector(SecondDetector):
         False alarms per hour each CUSUM's threshold is set for.
     margin
         Nats added to every threshold (the baseline is itself estimated).
+    margins
+        Optional ``(orders per minute, nats)`` points that replace ``margin``
+        by one that depends on the room's expected order rate (interpolated
+        in the logarithm of the rate, flat beyond the ends): Wald's bound is
+        loose by a different amount at each size, and the baseline's own
+        noise and lag add a different share of false alarms, so the margin
+        that gives ``fa_per_h`` is found by simulating this detector
+        (``livemon bench detect --calibrate``).
     crit_drop
         Estimated fall since the onset that makes the alarm ``crit``.
     clear_threshold
         Reverse CUSUM level (nats) that clears the alarm.
+    clear_drop
+        The drop the reverse CUSUM weighs a return to the baseline against:
+        it clears once the rate is nearer the baseline than this fall (0.35:
+        a rate still 20 % down keeps the alarm).
     half_life_s
         Half-life, in seconds, of the baseline's exponential weights.
     lag_s
@@ -85,21 +109,23 @@ class ConversionDropDetector(SecondDetector):
     ...     if detector.alarm:
     ...         break
     >>> sec, detector.severity, detector.onset
-    (1990, 'warn', 1687.0)
+    (2012, 'warn', 1758.0)
     >>> {k: round(v, 3) for k, v in detector.evidence.items()}  # doctest: +NORMALIZE_WHITESPACE
-    {'baseline_per_1k_min': 25.525, 'recent_per_1k_min': 17.942, 'drop': 0.297, 'orders': 94.0,
-     'expected': 133.726, 'seconds': 304.0, 'llr': 6.31}
+    {'baseline_per_1k_min': 25.444, 'recent_per_1k_min': 16.693, 'drop': 0.344, 'orders': 73.0,
+     'expected': 111.27, 'seconds': 255.0, 'llr': 6.429}
     """
 
     kind = "conversion_drop"
 
     def __init__(
         self,
-        drops: tuple[float, ...] = (0.35, 0.6),
+        drops: tuple[float, ...] = (0.45,),
         fa_per_h: float = 0.5,
         margin: float = 0.75,
+        margins: Sequence[Sequence[float]] = MARGINS,
         crit_drop: float = 0.6,
         clear_threshold: float = 6.0,
+        clear_drop: float = 0.35,
         half_life_s: float = 900.0,
         lag_s: int = 120,
         warmup_orders: float = 60.0,
@@ -114,6 +140,11 @@ class ConversionDropDetector(SecondDetector):
         self.drops = drops
         self.fa_per_h = fa_per_h
         self.margin = margin
+        if any(rate <= 0 for rate, _ in margins):
+            raise ValueError(f"margins' order rates must be > 0, got {margins!r}")
+        points = sorted((math.log(rate / 60.0), float(m)) for rate, m in margins)
+        self.margins = tuple((float(rate), float(m)) for rate, m in margins)
+        self._margin_points = points or [(0.0, float(margin))]
         self.crit_drop = crit_drop
         self.clear_threshold = clear_threshold
         self.half_life_s = half_life_s
@@ -136,8 +167,8 @@ class ConversionDropDetector(SecondDetector):
         # expected order under no drop; so h = ln(ARL * mu * kappa) + margin
         # holds ``fa_per_h`` at any room size (mu: orders expected per second).
         arl_s = 3600.0 / fa_per_h
-        self._h0 = [math.log(arl_s * (-math.log(1 - d) - d)) + margin for d in drops]
-        self._h_min = min(self._h0)
+        self._h0 = [math.log(arl_s * (-math.log(1 - d) - d)) for d in drops]
+        self._h_min = min(self._h0) + min(m for _, m in self._margin_points)
         self._decay = 0.5 ** (1 / half_life_s)
         # The last ``lag_s`` seconds (orders, viewer-seconds) wait in two rings
         # before the baseline learns them: no allocation per second.
@@ -163,8 +194,11 @@ class ConversionDropDetector(SecondDetector):
         self._best = -1  # the CUSUM that alarmed (or leads), -1 when all are at 0
         self._last_sec = 0  # the newest tested second
         self._clear = 0.0
-        self._clear_drop = drops[0]
-        self._log_keep_clear = math.log(1 - drops[0])
+        if not 0 < clear_drop < 1:
+            raise ValueError(f"clear_drop must be a share in (0, 1), got {clear_drop!r}")
+        self.clear_drop = clear_drop
+        self._clear_drop = clear_drop
+        self._log_keep_clear = math.log(1 - clear_drop)
         # While alarmed, the counts since the onset are kept explicitly.
         self._since_orders = 0
         self._since_mu = 0.0
@@ -272,9 +306,10 @@ class ConversionDropDetector(SecondDetector):
         if mu > 0 and top < self._h_min + 1.0 - 1.0 / mu:
             return
         log_mu = math.log(mu) if mu > 0 else -30.0
+        shift = log_mu + self._margin_at(log_mu)
         for k in self._ks:  # the first to cross, in the order of ``drops``
             score = scores[k]
-            if score > 0 and score >= self._h0[k] + log_mu:
+            if score > 0 and score >= self._h0[k] + shift:
                 self._best = best = k
                 self._since_orders, self._since_mu, self._seconds = self._since()
                 self._alarm = True
@@ -282,6 +317,16 @@ class ConversionDropDetector(SecondDetector):
                 self._onset = starts[k]
                 self._severity = "crit" if self.evidence["drop"] >= self.crit_drop else "warn"
                 return
+
+    def _margin_at(self, log_mu: float) -> float:
+        """The threshold margin (nats) at ``ln(mu)``, mu the orders expected this second."""
+        points = self._margin_points
+        if log_mu <= points[0][0]:
+            return points[0][1]
+        for (x0, m0), (x1, m1) in zip(points, points[1:], strict=False):
+            if log_mu <= x1:
+                return m0 + (m1 - m0) * (log_mu - x0) / (x1 - x0)
+        return points[-1][1]
 
     def _update_alarmed(self, orders: int, viewer_s: float) -> None:
         """One second while alarmed: count it, and clear once the rate is back."""
@@ -292,7 +337,7 @@ class ConversionDropDetector(SecondDetector):
         self._since_orders += orders
         self._since_mu += mu
         self._seconds += 1
-        # Back to the baseline against the smallest drop tested.
+        # Back to the baseline against a ``clear_drop`` fall.
         d = self._clear_drop
         llr = orders * self._log_keep_clear + d * mu
         clear = self._clear - llr
