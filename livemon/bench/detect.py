@@ -328,7 +328,8 @@ def main(argv: list[str]) -> int:
     configs: dict[str, Any] = {"default": detect_cfg}
     if args.tune:
         for m in (-0.5, 0.0, 0.5, 1.0, 1.5, 2.0):
-            conv = {**detect_cfg.get("conversion_drop", {}), "margin": m}
+            # One margin at every size (an empty margins table), swept.
+            conv = {**detect_cfg.get("conversion_drop", {}), "margin": m, "margins": []}
             configs[f"margin={m:g}"] = {**detect_cfg, "conversion_drop": conv}
     grid_seeds = None if args.grid_seeds is None else list(range(seed0, seed0 + args.grid_seeds))
     todo = list(jobs(seeds, args.minutes, configs, sweep=not args.no_sweep and not args.tune,
