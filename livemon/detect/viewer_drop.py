@@ -230,6 +230,14 @@ class ViewerDropDetector(SecondDetector):
         if self._held:
             self._held = False
             self._steady_sec = float(sec - 1)
+        self._reference(sec, online, levels, base)
+        self._base = base + self._alpha * (online - base)
+
+    def _reference(self, sec: int, online: float, levels: Rolling, base: float) -> float:
+        """The level a fall at ``sec`` is measured from: the higher of the baseline and the
+        recent level (kept in ``_recent``); a second within 3 % of it is steady."""
+        # The recent level: the mean of seconds ``recent_s - 1`` to
+        # ``recent_gap_s - 1`` ago, once the run is that long.
         oldest = sec - self.recent_s + 1
         if oldest >= self._start_sec:
             recent = self._span_sum(levels, oldest, oldest + self._span - 1) / self._span
@@ -239,7 +247,7 @@ class ViewerDropDetector(SecondDetector):
         ref = self._ref = base if base >= recent else recent
         if online >= 0.97 * ref:
             self._steady_sec = float(sec)
-        self._base = base + self._alpha * (online - base)
+        return ref
 
     def _judge(self, sec: int, online: float, levels: Rolling) -> None:
         """Judge second ``sec`` with past levels from ``levels``."""
@@ -266,21 +274,11 @@ class ViewerDropDetector(SecondDetector):
                 self._severity = "crit"
             self._settled = True  # the same online again decides the same, until the rebase
             return
-        # The recent level: the mean of seconds ``recent_s - 1`` to
-        # ``recent_gap_s - 1`` ago, once the run is that long.
-        oldest = sec - self.recent_s + 1
-        if oldest >= self._start_sec:
-            recent = self._span_sum(levels, oldest, oldest + self._span - 1) / self._span
-        else:
-            recent = base
-        self._recent = recent
+        ref = self._reference(sec, online, levels, base)
         # A sudden fall (against the recent level) stands out of a room's
         # noise sooner than a slide over minutes, which small rooms make by
         # themselves: each path has its own noise margin.
-        ref = self._ref = base if base >= recent else recent
-        if online >= 0.97 * ref:
-            self._steady_sec = float(sec)
-        sudden = self._falls(recent, online, self.noise_z)
+        sudden = self._falls(self._recent, online, self.noise_z)
         if sudden or self._falls(base, online, self.slow_noise_z):
             self._alarm = True
             self._alarm_sec = sec
@@ -294,6 +292,7 @@ class ViewerDropDetector(SecondDetector):
         # neither exceeds ``top`` as long as no level does (a higher one
         # raises ``top``). A level within 3 % of ``top`` is then steady and,
         # as ``warn_drop`` is more than 3 %, no fall from either reference.
+        oldest = sec - self.recent_s + 1  # as in _reference
         top = self._span_max(levels, max(oldest + 1, self._start_sec), sec)
         self._set_top(max(top, base, online))
 
