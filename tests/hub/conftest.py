@@ -8,7 +8,9 @@ interoperates with the hub.
 from __future__ import annotations
 
 import asyncio
+import errno
 import math
+import os
 from typing import Any
 
 import msgpack
@@ -207,3 +209,22 @@ async def raw(hub):
     helpers = Raw(hub)
     yield helpers
     await helpers.close_all()
+
+
+class FullDisk:
+    """``os.write`` that, while ``full``, writes half of what a log asks for and then fails."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.full = False
+        self.failures = 0
+        real = os.write
+
+        def write(fd: int, data) -> int:
+            if self.full and os.readlink(f"/proc/self/fd/{fd}").endswith(".lmrec"):
+                self.failures += 1
+                if len(data) > 1:
+                    real(fd, bytes(data[: len(data) // 2]))  # a partial write, as ENOSPC leaves
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return real(fd, data)
+
+        monkeypatch.setattr(os, "write", write)

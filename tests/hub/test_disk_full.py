@@ -9,9 +9,7 @@ when this machine lets the test mount one.
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,27 +18,9 @@ import pytest
 
 from livemon import config
 from livemon.hub import Hub
+from tests.hub.conftest import FullDisk
 
 TOKENS = {"ingest": "ti", "watch": "tw", "control": "tc"}
-
-
-class FullDisk:
-    """``os.write`` that, while ``full``, writes half of what a log asks for and then fails."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.full = False
-        self.failures = 0
-        real = os.write
-
-        def write(fd: int, data) -> int:
-            if self.full and os.readlink(f"/proc/self/fd/{fd}").endswith(".lmrec"):
-                self.failures += 1
-                if len(data) > 1:
-                    real(fd, bytes(data[: len(data) // 2]))  # a partial write, as ENOSPC leaves
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-            return real(fd, data)
-
-        monkeypatch.setattr(os, "write", write)
 
 
 def recorded_likes(record_dir: Path) -> int:

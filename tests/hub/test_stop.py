@@ -57,21 +57,11 @@ async def test_a_hub_stops_promptly_while_its_disk_is_full_and_ingest_waits(tmp_
     waits for space; stopping the hub then closes that connection (1001, going away) and
     returns within seconds instead of waiting for space forever (it did), and nothing past
     the durable record was acked."""
-    import errno
-    import os
-
     from livemon import config
     from livemon.hub import Hub
-    from tests.hub.conftest import TOKENS, adapter, like
+    from tests.hub.conftest import TOKENS, FullDisk, adapter, like
 
-    real_write, full = os.write, [False]
-
-    def write(fd: int, data) -> int:
-        if full[0] and os.readlink(f"/proc/self/fd/{fd}").endswith(".lmrec"):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return real_write(fd, data)
-
-    monkeypatch.setattr(os, "write", write)
+    disk = FullDisk(monkeypatch)
     cfg = config.load()
     cfg["hub"]["max_pending_mb"] = 0.001  # about 1 KB held, then ingest waits
     hub = Hub(cfg, tmp_path, tokens=TOKENS)
@@ -79,7 +69,7 @@ async def test_a_hub_stops_promptly_while_its_disk_is_full_and_ingest_waits(tmp_
     feed = await adapter(hub, "feed", ("r1",))
     await feed.events(1, [like(1_767_225_600 + k, 1) for k in range(10)])
     await feed.wait_ack(10)
-    full[0] = True
+    disk.full = True
     seq = await feed.events(11, [like(1_767_225_700 + j, 1) for j in range(40)]) + 1
     async with asyncio.timeout(5):
         while not hub.disk.failing:  # the hub has tried, and failed, to write it

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import errno
 import hashlib
 import hmac
 import json
@@ -21,6 +20,7 @@ from livemon.adapters.remote import RemoteRunner
 from livemon.events import from_dict
 from livemon.hub import Hub
 from plugins.webhook import WebhookAdapter
+from tests.hub.conftest import FullDisk
 
 TOKENS = {"ingest": "ti", "watch": "tw", "control": "tc"}
 SECRET = "shpss_test_secret"
@@ -344,7 +344,6 @@ def test_options_that_cannot_work_are_refused_with_the_option_named(monkeypatch)
 
 async def test_the_webhook_runs_as_its_own_process(hub: Hub) -> None:
     """``livemon adapter webhook --hub URL --token T --set ...`` feeds signed orders to the hub."""
-    import os
     import socket
     import subprocess
     import sys
@@ -400,20 +399,14 @@ async def test_a_200_means_the_order_is_in_the_recording(hub: Hub, monkeypatch) 
     """While the hub cannot write its recording (ENOSPC), a delivery waits ack_timeout_s and
     gets 503, and is forgotten; once the disk is back, the shop's retry of the same delivery
     gets 200 only when its order is in the log on disk, and the room counts it once."""
-    real_write, full = os.write, [True]
-
-    def write(fd: int, data) -> int:
-        if full[0] and os.readlink(f"/proc/self/fd/{fd}").endswith(".lmrec"):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return real_write(fd, data)
-
-    monkeypatch.setattr(os, "write", write)
+    disk = FullDisk(monkeypatch)
+    disk.full = True
     async with embedded(hub, ack_timeout_s=0.5) as (_, shop):
         order = shop_order(9001, [(1, "TEA", 1, "59.00")])
         status, body = await shop.post("/shopify", order, delivery="wh-9001")
         assert status == 503 and "not recorded yet" in body["error"]
         assert _orders_on_disk(hub.record_dir) == set()
-        full[0] = False  # space again: the shop retries the same delivery
+        disk.full = False  # space again: the shop retries the same delivery
         status, body = await shop.post("/shopify", order, delivery="wh-9001")
         assert (status, body) == (200, {"counted": 1, "duplicate": False})
         assert _orders_on_disk(hub.record_dir) == {"9001:1"}  # on disk before the 200
