@@ -25,6 +25,17 @@ def _numbers(hub: Hub) -> dict[str, int]:
     return {r: s.likes for r, s in sorted(hub.engine.rooms.items())}
 
 
+def _assert_each_room_replays_to(record_dir: Path, live: dict[str, int]) -> None:
+    """Replaying each room's log under ``record_dir`` alone gives the live numbers."""
+    for room in "abc":
+        (path,) = (record_dir / room_dir_name(room)).glob("*.lmrec")
+        again = Hub(config.load(), record_dir / f"replay-{room}", tokens=TOKENS)
+        again.session = "replay"
+        for _ in replay.fold(again, path, room):
+            pass
+        assert _numbers(again)[room] == live[room]
+
+
 async def test_multi_room_frames_are_split_per_room_and_resume_exactly(tmp_path: Path) -> None:
     """Each log gets its room's share only; a resent overlap is dropped on resume and replay."""
     hub = Hub(config.load(), tmp_path, tokens=TOKENS)
@@ -41,11 +52,7 @@ async def test_multi_room_frames_are_split_per_room_and_resume_exactly(tmp_path:
         for _, rec in log.read(path):
             parsed = wire.decode_batch(rec[4])
             assert parsed is not None and {e.room for e in parsed[1]} == {room}
-        again = Hub(config.load(), tmp_path / f"replay-{room}", tokens=TOKENS)
-        again.session = "replay"
-        for _ in replay.fold(again, path, room):
-            pass
-        assert _numbers(again)[room] == live[room]
+    _assert_each_room_replays_to(tmp_path, live)
 
     resumed = Hub(config.load(), tmp_path, tokens=TOKENS)
     await resumed.start("127.0.0.1", 0)
@@ -81,13 +88,7 @@ async def test_shares_of_consecutive_frames_are_one_record_per_room_per_tick(
                      (log.EVENTS, "mux")]  # fmt: skip
     assert (records[0][2], records[0][3]) == (1, 40), "four frames, one record"
     assert log.frame_positions(records[0]) == [k for k in range(40) if k % 3 == 0]
-    for room in "abc":
-        (path,) = (tmp_path / room_dir_name(room)).glob("*.lmrec")
-        again = Hub(config.load(), tmp_path / f"replay-{room}", tokens=TOKENS)
-        again.session = "replay"
-        for _ in replay.fold(again, path, room):
-            pass
-        assert _numbers(again)[room] == live[room]
+    _assert_each_room_replays_to(tmp_path, live)
 
     resumed = Hub(config.load(), tmp_path, tokens=TOKENS)
     await resumed.start("127.0.0.1", 0)
@@ -124,11 +125,5 @@ async def test_a_share_checked_against_the_hub_clock_is_a_record_of_its_own(
     assert [(rec[2], rec[3], log.frame_wall(rec)) for rec in records] == [
         (1, 10, float("inf")), (11, 11, wall), (22, 10, float("inf"))
     ]  # fmt: skip
-    for room in "abc":
-        (path,) = (tmp_path / room_dir_name(room)).glob("*.lmrec")
-        again = Hub(config.load(), tmp_path / f"replay-{room}", tokens=TOKENS)
-        again.session = "replay"
-        for _ in replay.fold(again, path, room):
-            pass
-        assert _numbers(again)[room] == live[room]
+    _assert_each_room_replays_to(tmp_path, live)
     assert live["a"] == sum(1 + k % 2 for k in range(30) if k % 3 == 0)
