@@ -87,11 +87,11 @@ async def test_a_resend_after_a_lost_ack_is_stored_once(tmp_path, nats_server) -
         for attempt in range(2):
             async with connect(f"ws://127.0.0.1:{hub.port}/ingest") as ws:
                 await ws.send(hello)
-                welcome = msgpack.unpackb(await ws.recv())
+                welcome = msgpack.unpackb(await asyncio.wait_for(ws.recv(), WAIT_S))
                 assert welcome["acked_seq"] == (0 if attempt == 0 else 5)
                 # The second time the adapter acts as if it never saw the ack.
                 await ws.send(frame)
-                ack = msgpack.unpackb(await ws.recv())
+                ack = msgpack.unpackb(await asyncio.wait_for(ws.recv(), WAIT_S))
                 assert ack == {"op": "ack", "seq": 5}
         stored = await bus.rooms()
         assert stored == {"r1": 1}

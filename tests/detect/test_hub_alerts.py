@@ -17,7 +17,7 @@ TOKENS = {"ingest": "i-tok", "watch": "w-tok", "control": "c-tok"}
 async def _console(hub: Hub, path: str, token: str):
     ws = await connect(hub.url(path))
     await ws.send(msgpack.packb({"op": "hello", "v": 1, "token": token, "name": "t"}))
-    welcome = msgpack.unpackb(await ws.recv())
+    welcome = msgpack.unpackb(await asyncio.wait_for(ws.recv(), 20.0))
     assert welcome["op"] == "welcome"
     return ws
 
