@@ -7,7 +7,9 @@ dir), so the sender and the hub each have a core. Two mixes: a sim session's
 events per room-second). They are encoded before the clock starts. A run
 ends when the hub has acked the last seq, that is when everything is folded
 and fsynced. The decode-only rate of
-the very same frames is measured in the same run, as the ceiling.
+the very same frames is measured in the same run, as the ceiling: typed (``wire.decode_batch``, what the hub
+runs) and generic (``msgpack.unpackb`` into plain dicts and lists, what a
+client decoding only the MessagePack would do), each with the hub's ratio to it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import asyncio
 import sys
 import time
 from collections import Counter
+
+import msgpack
 
 from livemon import wire
 from livemon.bench.hub_process import hub_process, open_client
@@ -44,6 +48,14 @@ def decode_rate(frames: list[bytes], events: int) -> float:
     t0 = time.perf_counter()
     for frame in frames:
         wire.decode_batch(frame)
+    return events / (time.perf_counter() - t0)
+
+
+def unpack_rate(frames: list[bytes], events: int) -> float:
+    """Events per second unpacking ``frames`` as generic MessagePack (no types, no checks)."""
+    t0 = time.perf_counter()
+    for frame in frames:
+        msgpack.unpackb(frame)
     return events / (time.perf_counter() - t0)
 
 
@@ -135,7 +147,7 @@ def main(argv: list[str]) -> int:
     rates: dict[str, float] = {}
     with hub_process() as port:
         print(f"{'run':28s} {'events':>10s} {'hub ev/s':>12s} {'decode ev/s':>12s} "
-              f"{'ratio':>6s} {'fold ev/s':>12s}")  # fmt: skip
+              f"{'ratio':>6s} {'fold ev/s':>12s} {'unpack ev/s':>12s} {'ratio':>6s}")  # fmt: skip
         for i, (label, frames, count) in enumerate(runs):
             print(f"  {label}: sending {len(frames):,} frames ...", file=sys.stderr)
             elapsed = asyncio.run(_feed(port, frames, count, f"bench-{i}"))
@@ -143,11 +155,13 @@ def main(argv: list[str]) -> int:
             rates[label] = rate
             decode = decode_rate(frames, count)
             fold = fold_rate(frames, count)
+            unpack = unpack_rate(frames, count)
             print(f"{label:28s} {count:10,d} {rate:12,.0f} {decode:12,.0f} "
-                  f"{rate / decode:6.2f} {fold:12,.0f}")  # fmt: skip
+                  f"{rate / decode:6.2f} {fold:12,.0f} {unpack:12,.0f} {rate / unpack:6.2f}")  # fmt: skip
     if args.bus:
         bus_rows(args.bus, [r for r in runs if r[0].startswith("sim")], rates)
     print("hub ev/s: websocket -> validate -> engine + detectors -> recorder, until the last seq "
-          "is acked (fsynced); decode: the same frames, decode only; fold: decode + engine + "
-          "detectors in-process")
+          "is acked (fsynced); decode: the same frames, typed decode only (the hub's decoder); "
+          "fold: decode + engine + detectors in-process; unpack: the same frames as generic "
+          "MessagePack (msgpack.unpackb); each ratio is hub ev/s over the column before it")
     return 0
