@@ -6,10 +6,10 @@ dir), so the sender and the hub each have a core. Two mixes: a sim session's
 ``--rooms N``, many small rooms of 1,000 viewers (``bench.rooms``: about 2
 events per room-second). They are encoded before the clock starts. A run
 ends when the hub has acked the last seq, that is when everything is folded
-and fsynced. The decode-only rate of
-the very same frames is measured in the same run, as the ceiling: typed (``wire.decode_batch``, what the hub
-runs) and generic (``msgpack.unpackb`` into plain dicts and lists, what a
-client decoding only the MessagePack would do), each with the hub's ratio to it.
+and fsynced. The decode-only rate of the very same frames is measured in the
+same run, as the ceiling: typed (``wire.decode_batch``, what the hub runs)
+and generic (``msgpack.unpackb`` into plain dicts and lists, what a client
+decoding only the MessagePack would do), each with the hub's ratio to it.
 """
 
 from __future__ import annotations
@@ -157,7 +157,8 @@ def main(argv: list[str]) -> int:
             fold = fold_rate(frames, count)
             unpack = unpack_rate(frames, count)
             print(f"{label:28s} {count:10,d} {rate:12,.0f} {decode:12,.0f} "
-                  f"{rate / decode:6.2f} {fold:12,.0f} {unpack:12,.0f} {rate / unpack:6.2f}")  # fmt: skip
+                  f"{rate / decode:6.2f} {fold:12,.0f} "
+                  f"{unpack:12,.0f} {rate / unpack:6.2f}")  # fmt: skip
     if args.bus:
         bus_rows(args.bus, [r for r in runs if r[0].startswith("sim")], rates)
     print("hub ev/s: websocket -> validate -> engine + detectors -> recorder, until the last seq "
