@@ -192,7 +192,8 @@ class Player:
             if delay > 0:
                 self._wake.clear()
                 try:
-                    await asyncio.wait_for(self._wake.wait(), delay)
+                    async with asyncio.timeout(delay):
+                        await self._wake.wait()
                 except TimeoutError:
                     pass
             elif n % YIELD_EVERY == 0:

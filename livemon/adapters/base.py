@@ -160,7 +160,8 @@ class Adapter(abc.ABC):
         entry = (count, future)
         self._ack_waiters.append(entry)
         try:
-            await asyncio.wait_for(asyncio.shield(future), timeout)
+            async with asyncio.timeout(timeout):
+                await asyncio.shield(future)
             return True
         except TimeoutError:
             return False

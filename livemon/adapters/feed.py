@@ -240,7 +240,8 @@ class WebsocketFeed(Adapter):
                 raise FeedRefused(reason) from None
             raise
         async with ws:
-            await asyncio.wait_for(self.opened(ws), s["timeout_s"])
+            async with asyncio.timeout(s["timeout_s"]):
+                await self.opened(ws)
             self.connects += 1
             self.set_feed_state("up")
             yield None
@@ -250,7 +251,8 @@ class WebsocketFeed(Adapter):
                 while True:
                     try:
                         wait = self._alive_at + s["timeout_s"] - time.monotonic()
-                        data = await asyncio.wait_for(ws.recv(), max(wait, 0.001))
+                        async with asyncio.timeout(max(wait, 0.001)):
+                            data = await ws.recv()
                     except TimeoutError:
                         if time.monotonic() - self._alive_at < s["timeout_s"]:
                             continue  # a pong came in meanwhile: alive, just quiet

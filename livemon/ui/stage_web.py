@@ -50,7 +50,8 @@ async def opens(url: str, token: str, ssl: SSLContext | None = None) -> bool:
     try:
         async with connect(url, max_size=wire.MAX_FRAME, **tls) as ws:
             await ws.send(wire.encode(hello))
-            reply = wire.decode(await asyncio.wait_for(ws.recv(), PROBE_TIMEOUT_S))
+            async with asyncio.timeout(PROBE_TIMEOUT_S):
+                reply = wire.decode(await ws.recv())
             return reply["op"] == "welcome"
     except ConnectionClosed as exc:
         if exc.rcvd is not None and exc.rcvd.code == wire.CLOSE_POLICY:

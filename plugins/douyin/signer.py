@@ -80,7 +80,8 @@ async def _sign_by_command(signer: str, room_id: int, server: str) -> Target:
     except OSError as exc:
         raise _refused(signer, f"it cannot be run ({exc.strerror or exc})") from None
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), TIMEOUT_S)
+        async with asyncio.timeout(TIMEOUT_S):
+            out, err = await proc.communicate()
     except TimeoutError:
         proc.kill()
         await proc.wait()

@@ -120,7 +120,8 @@ class TikTokAdapter(Adapter):
                 client.add_listener(kind, _enqueue(inbox, tag))
             try:
                 # TikTokLive's start has no deadline of its own (room lookup, signing).
-                await asyncio.wait_for(client.start(room_id=s["room_id"] or None), s["silence_s"])
+                async with asyncio.timeout(s["silence_s"]):
+                    await client.start(room_id=s["room_id"] or None)
             except UserOfflineError:
                 self.set_feed_state("down", f"{who} is not live; looking again in "
                                     f"{s['offline_retry_s']:g} s")  # fmt: skip
@@ -167,7 +168,8 @@ class TikTokAdapter(Adapter):
         """Batches from one connection until it closes or stays silent for ``silence_s``."""
         while True:
             try:
-                kind, event = await asyncio.wait_for(inbox.get(), silence_s)
+                async with asyncio.timeout(silence_s):
+                    kind, event = await inbox.get()
             except TimeoutError:
                 self._lost = f"no message for {silence_s:g} s"
                 log.warning("tiktok: %s; reconnecting", self._lost)
