@@ -148,9 +148,11 @@ class Adapter(abc.ABC):
 
     async def wait_acked(self, count: int, timeout: float) -> bool:
         """Wait until the first ``count`` events yielded are durable in the hub: True then,
-        False after ``timeout`` seconds. True at once when no runner reports acks (a
-        runner that cannot say, such as the bus's): an adapter that answers its platform
-        only once its events are safe (the webhook's 200) then answers as soon as it yields.
+        False after ``timeout`` seconds. True at once when no runner reports acks: an
+        adapter that answers its platform only once its events are safe (the webhook's
+        200) then answers as soon as it yields. Every runner here reports them: the hub's
+        in-process one, the remote runner (the hub's ``ack`` frames) and the bus's
+        (JetStream's store).
         """
         if self.acked_count is None or count <= self.acked_count:
             return True

@@ -2,7 +2,9 @@
 
 No hub in between: each batch is stored on the stream under its room's
 subject with the message id (adapter, seq, room), and the next is numbered
-only once JetStream has stored it. A fresh process resumes after the
+only once JetStream has stored it; the adapter is then told those events are
+durable (``Adapter.acked``), so a webhook answers its shop 200 only for
+orders on the stream. A fresh process resumes after the
 highest seq the bus holds for its name, and a resend after a lost ack is
 stored once. Commands for the adapter's room arrive by request-reply.
 """
@@ -32,6 +34,8 @@ class BusRunner:
         self.name = name or adapter.name
         self.acked = 0
         self.commands = 0  # commands carried out (ok or refused) by this runner
+        self.delivered = 0  # events yielded by the adapter and stored on the stream, in order
+        adapter.acked(0)  # this runner tells the adapter what the stream holds
 
     async def run(self) -> None:
         """Feed until the adapter's feed ends, every batch stored on the stream."""
@@ -51,6 +55,8 @@ class BusRunner:
                 await bus.publish_frame(self.name, seq, frame, rooms, time.time())
                 seq += len(batch)
                 self.acked = seq - 1
+                self.delivered += len(batch)
+                self.adapter.acked(self.delivered)
         finally:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()

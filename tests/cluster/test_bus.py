@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -16,7 +17,9 @@ from livemon.cluster.bus import Bus
 from livemon.cluster.runner import BusRunner
 from livemon.cluster.worker import ClusterWorker
 from livemon.hub import Hub
+from plugins.webhook import WebhookAdapter
 from tests.cluster.conftest import TOKENS, WAIT_S, embedded_metrics, sim, until
+from tests.plugins.test_webhook import SECRET, Shop, listening, shop_order
 
 KEYS = ("orders", "units", "gmv_cents", "comments", "likes", "enters", "online", "buyers",
         "refunds", "total_views")  # fmt: skip
@@ -174,3 +177,46 @@ async def test_a_nats_restart_loses_nothing(tmp_path, nats_server) -> None:
         await feed_bus.close()
         await stop_hub(*b)
         await stop_hub(*a)
+
+
+async def test_a_webhook_on_the_bus_answers_200_only_once_its_order_is_stored(
+    tmp_path, nats_server
+) -> None:
+    """A webhook fed straight onto the bus answers 200 once its order is on the stream;
+    with NATS down it answers 503 after ack_timeout_s; the shop's retry once NATS is back
+    gets 200, and the hub folding the stream counts each order once."""
+
+    adapter = WebhookAdapter(room="shop-room", port=0, secret=SECRET, ack_timeout_s=1.0)
+    feed_bus = await Bus(nats_server.url).connect()
+    feed = asyncio.create_task(BusRunner(adapter, feed_bus, name="shop").run())
+    shop = Shop(await listening(adapter))
+    hub = None
+    try:
+        first = shop_order(1, [(1, "TEA", 1, "59.00")])
+        assert await shop.post("/shopify", first, delivery="wh-1") == (
+            200, {"counted": 1, "duplicate": False})  # fmt: skip
+        assert await feed_bus.stored_seq("shop") == 1  # on the stream before the 200
+
+        await asyncio.to_thread(nats_server.stop)
+        second = shop_order(2, [(2, "CUP", 2, "10.00")])
+        status, body = await shop.post("/shopify", second, delivery="wh-2")
+        assert status == 503 and "not recorded yet" in body["error"]
+
+        await asyncio.to_thread(nats_server.start)
+        status, _ = await shop.post("/shopify", second, delivery="wh-2")  # the shop retries
+        assert status == 200
+
+        hub = await start_hub(tmp_path, "a", nats_server.url)
+        await until(lambda: "shop-room" in hub[0].engine.rooms
+                    and totals(hub[0], "shop-room")["orders"] == 2, what="both orders folded")
+        await asyncio.sleep(0.3)  # a second copy of order 2 would land meanwhile
+        assert (totals(hub[0], "shop-room")["orders"],
+                totals(hub[0], "shop-room")["gmv_cents"]) == (2, 5900 + 2000)  # fmt: skip
+    finally:
+        await shop.close()
+        feed.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await feed
+        await feed_bus.close()
+        if hub is not None:
+            await stop_hub(*hub)
