@@ -36,11 +36,17 @@ class Rolling:
             self.buckets = [0] * self.span
             self.total = 0
         elif sec > newest:
+            # The seconds newest+1..sec leave as one or two slices of the ring (sum
+            # and clear in C): a product's window moves many seconds at a time.
             buckets, span = self.buckets, self.span
-            for s in range(newest + 1, sec + 1):
-                i = s % span
-                self.total -= buckets[i]
-                buckets[i] = 0
+            first, last = (newest + 1) % span, sec % span
+            if first <= last:
+                self.total -= sum(buckets[first : last + 1])
+                buckets[first : last + 1] = [0] * (last + 1 - first)
+            else:
+                self.total -= sum(buckets[first:]) + sum(buckets[: last + 1])
+                buckets[first:] = [0] * (span - first)
+                buckets[: last + 1] = [0] * (last + 1)
         else:
             return
         self.newest = sec
