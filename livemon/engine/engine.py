@@ -64,30 +64,37 @@ class Engine:
         rejected: list[tuple[int, str]] = []
         last_name = None
         state: RoomState = None  # type: ignore[assignment]
+        # The room's clock and newest second, mirrored in locals: only this loop
+        # (directly or through ``advance``) moves them while it runs.
+        clock = newest = next_sec = 0.0
         for index, e in enumerate(events):
             if e.room != last_name:
                 last_name = e.room
                 state = rooms.get(last_name) or self.room(last_name)
                 handlers = state.handlers
                 changed.add(last_name)
+                clock, newest = state.clock, state.newest_sec
+                next_sec = newest + 1 if newest is not None else clock
             # The second this event counts in (the rule in RoomState); inlined
-            # because this loop runs once per event.
+            # because this loop runs once per event. ``newest`` is int(clock).
             ts = e.ts
-            clock = state.clock
             if ts > clock:
                 if ts > horizon and ts > clock + future:
                     rejected.append((index, _too_far(e, clock, wall, future)))
                     self.too_far += 1
                     continue
-                sec = int(ts)
-                if sec == state.newest_sec:
+                clock = ts
+                if ts < next_sec:
                     state.clock = ts  # same second: nothing closes, no window moves
+                    sec = newest
                 else:
                     state.advance(ts)
+                    newest = sec = state.newest_sec
+                    next_sec = sec + 1
             elif ts >= clock - LATENESS_S:
                 sec = int(ts)
             else:
-                sec = state.newest_sec
+                sec = newest
             try:
                 handlers[type(e)](e, sec)
             except EventError as exc:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -15,6 +17,8 @@ from livemon.engine.shifts import ShiftBook
 from livemon.engine.tags import tag_batch
 from livemon.engine.window import Rolling
 from livemon.events import MAX_TOTAL, EventError
+
+_text_of = attrgetter("text")
 
 _NEVER = 1 << 62  # a second later than any: nothing waits to be tagged
 LATENESS_S = 5.0  # docs/protocol.md: events may arrive up to 5 s of event time late
@@ -195,9 +199,16 @@ class RoomState:
         self._w_viewer_s = w["viewer_s"]
         self._w_enters, self._w_comments, self._w_likes = w["enters"], w["comments"], w["likes"]
         self._w_orders, self._w_units, self._w_gmv = w["orders"], w["units"], w["gmv"]
-        # (comment, second) folded since the hub last took them; tagged in bulk.
-        self.new_comments: list[tuple[ev.Comment, int]] = []
-        self._untagged: list[tuple[ev.Comment, int]] = []
+        # Comments folded since the hub last took them (tagged, for consoles).
+        self.new_comments: list[ev.Comment] = []
+        # Comments folded since the last tagging pass, and the second each counted
+        # in, kept as runs: a run starts at ``_untagged[_run_starts[k]]`` and its
+        # comments counted in ``_run_secs[k]``. Comments come mostly in order, so
+        # this is a compare per comment instead of a (comment, second) tuple.
+        self._untagged: list[ev.Comment] = []
+        self._run_starts: list[int] = []
+        self._run_secs: list[int] = []
+        self._run_sec: int | None = None  # the second of the newest run
         self._untagged_sec = _NEVER  # the oldest second among them
         self.second_listeners: list[SecondListener] = []
         self.comment_listeners: list[CommentListener] = []
@@ -341,7 +352,15 @@ class RoomState:
         w = self._w_comments
         w.buckets[sec % WINDOW_S] += 1
         w.total += 1
-        self._untagged.append((e, sec))
+        if sec != self._run_sec:
+            self._new_run(sec)
+        self._untagged.append(e)
+
+    def _new_run(self, sec: int) -> None:
+        """The next untagged comment counts in ``sec``, not in the second of the one before."""
+        self._run_starts.append(len(self._untagged))
+        self._run_secs.append(sec)
+        self._run_sec = sec
         if sec < self._untagged_sec:
             self._untagged_sec = sec
 
@@ -355,13 +374,15 @@ class RoomState:
         a frame of one comment does not pay for a tagging pass of its own.
         """
         pending, self._untagged = self._untagged, []
+        starts, secs = self._run_starts, self._run_secs
+        self._run_starts, self._run_secs, self._run_sec = [], [], None
         self._untagged_sec = _NEVER
         self.new_comments += pending
         if not self.comment_listeners:
             return
-        found = tag_batch([e.text for e, _ in pending])
+        found = tag_batch(list(map(_text_of, pending)))
         for i, tags in found.items():
-            e, sec = pending[i]
+            e, sec = pending[i], secs[bisect_right(starts, i) - 1]
             comment = {"ts": e.ts, "user": e.user, "text": e.text, "tags": tags}
             for listener in self.comment_listeners:
                 listener(self, comment, sec)
@@ -378,7 +399,7 @@ class RoomState:
         if self._untagged:
             self.tag_comments()
         taken, self.new_comments = self.new_comments, []
-        shown = [e for e, _ in taken[max(0, len(taken) - newest) :]]
+        shown = taken[max(0, len(taken) - newest) :]
         found = tag_batch([e.text for e in shown])
         return [{"ts": e.ts, "user": e.user, "text": e.text, "tags": found.get(i, [])}
                 for i, e in enumerate(shown)]  # fmt: skip

@@ -67,6 +67,24 @@ def test_late_event_does_not_move_the_clock_back():
     assert state.clock == 103.5 and state.newest_sec == 103
 
 
+def test_tagged_comments_reach_listeners_with_the_second_they_counted_in():
+    """A comment listener gets each tagged comment with the second it counted in: its own
+    when on time or up to 5 s late, the newest when later, in the order they came."""
+    heard: list[tuple[str, int]] = []
+    engine = Engine()
+    engine.room(R).comment_listeners.append(lambda room, c, sec: heard.append((c["user"], sec)))
+
+    def comment(ts: float, user: str, text: str = "多少钱") -> ev.Comment:
+        return ev.Comment(room=R, ts=ts, user=user, text=text)
+
+    engine.apply([comment(100.5, "a"), comment(100.7, "plain", "好看"), comment(101.2, "b"),
+                  comment(97.9, "late"), comment(101.4, "c"), comment(90.0, "very-late"),
+                  comment(101.9, "d")])  # fmt: skip
+    engine.rooms[R].tag_comments()
+    assert heard == [("a", 100), ("b", 101), ("late", 97), ("c", 101), ("very-late", 101),
+                     ("d", 101)]  # fmt: skip
+
+
 # -- windows ----------------------------------------------------------------------------------
 
 
