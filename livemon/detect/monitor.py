@@ -10,9 +10,11 @@ the wall clock (``adapter_down``).
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections import deque
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 import msgspec
@@ -40,11 +42,16 @@ SAMPLE_QUESTIONS = 3
 REFRESH_S = 5  # seconds of event time between evidence refreshes of an ongoing alert
 
 
+@cache
+def _init_names(cls: type) -> frozenset[str]:
+    """The hyper-parameters ``cls`` takes (read once per class: every new room needs them,
+    and ``inspect.signature`` costs more than building the room's detectors)."""
+    return frozenset(inspect.signature(cls.__init__).parameters) - {"self"}
+
+
 def _params(cfg: Section, cls: type) -> dict[str, Any]:
     """The settings of a config section that ``cls`` takes as hyper-parameters."""
-    import inspect
-
-    names = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    names = _init_names(cls)
     return {k: v for k, v in msgspec.structs.asdict(cfg).items() if k in names}
 
 
@@ -116,6 +123,8 @@ class RoomMonitor:
             inputs = RuleInputs(self._rules)  # once a second for all of this room's rules
             self.per_second += [RuleDetector(rule, inputs) for rule in self._rules]
         self._keys = [(detector.kind, None) for detector in self.per_second]  # their alerts
+        self._key_set = frozenset(self._keys)
+        self._pairs = list(zip(self.per_second, self._keys, strict=True))
 
     def _restart(self, state: RoomState) -> None:
         """Start the per-second detectors again after a gap (their open alerts clear at the
@@ -176,15 +185,12 @@ class RoomMonitor:
         if not alarmed:
             if not active:
                 return  # the usual quiet second: nothing to open, refresh or clear
-            for key in self._keys:
-                if key in active:
-                    break
-            else:
+            if self._key_set.isdisjoint(active):  # one C loop over the few open alerts
                 if sec % REFRESH_S == 0:
                     self._refresh_low(state, active, sec)
                 return  # only stock alerts are open: nothing per second to sync
         refresh = sec % REFRESH_S == 0
-        for detector, key in zip(self.per_second, self._keys, strict=True):
+        for detector, key in self._pairs:
             alert = active.get(key)
             if alert is None:
                 if detector._alarm:
@@ -296,8 +302,8 @@ class RoomMonitor:
             return
         out = self.out.get(sku)
         low = self.low.get(sku)
-        if (stock >= self._low_floor and (out is None or not out.alarm)
-                and (low is None or not low.alarm)):  # fmt: skip
+        if (stock >= self._low_floor and (out is None or not out._alarm)
+                and (low is None or not low._alarm)):  # fmt: skip
             # Fast path for the common order: neither detector is alarmed and
             # neither could alarm on these numbers, so updating them changes nothing.
             units = product.units_1m  # the engine advanced it to this order: read it as is

@@ -87,8 +87,10 @@ class TechIssueDetector(SecondDetector):
         users = self._users
         for user in arrived:
             users.add(sec, user)
-        users.expire(sec)
-        n = len(users)
+        entries = users.entries
+        if entries and entries[0][0] <= sec - users.span:
+            users.expire(sec)  # only when a complaint leaves the window
+        n = len(users.counts)  # distinct users (``len(users)`` without the method call)
         if self._alarm:
             if n <= self.clear_users:
                 self._alarm = False

@@ -230,7 +230,10 @@ class ViewerDropDetector(SecondDetector):
         if self._held:
             self._held = False
             self._steady_sec = float(sec - 1)
-        self._reference(sec, online, levels, base)
+        if online >= 0.97 * base:
+            self._reference(sec, online, levels, base)
+        # else online is more than 3 % under the baseline, so under the reference
+        # whatever the recent level: not steady, and the recent level's sum is not needed.
         self._base = base + self._alpha * (online - base)
 
     def _reference(self, sec: int, online: float, levels: Rolling, base: float) -> float:
