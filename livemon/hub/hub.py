@@ -62,18 +62,6 @@ IngestHandler = Callable[[ServerConnection, dict[str, Any]], Awaitable[None]]
 CommandRouter = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
-def _shares(events: list[Any], seqs: list[int] | range) -> dict[str, tuple[list[Any], list[int]]]:
-    """Each room's events of a frame and their seqs, rooms in order of first appearance."""
-    out: dict[str, tuple[list[Any], list[int]]] = {}
-    for e, k in zip(events, seqs, strict=True):
-        share = out.get(e.room)
-        if share is None:
-            share = out[e.room] = ([], [])
-        share[0].append(e)
-        share[1].append(k)
-    return out
-
-
 def local_feed_key(name: str, room: str) -> str:
     """The adapter name an in-process feed's seqs count under (and are recorded with).
 
@@ -84,6 +72,13 @@ def local_feed_key(name: str, room: str) -> str:
 
 
 _room_of = attrgetter("room")
+_ts_of = attrgetter("ts")
+
+
+def _several_rooms(events: list[Any]) -> bool:
+    """True when ``events`` are of more than one room (stops at the first other room)."""
+    first = events[0].room
+    return any(e.room != first for e in events)
 
 
 class Hub:
@@ -148,7 +143,7 @@ class Hub:
         self.catalog = Catalog(self.record_dir)
         self.session = (self._resume() if resume else None) or self._new_session_id()
         self._drain_alerts(known=self._recorded_alerts())
-        self.recorder = Recorder(self.record_dir, self.session, self.catalog)
+        self.recorder = Recorder(self.record_dir, self.session, self.catalog, self._room_clock)
         self.disk = DiskHealth(str(self.record_dir))
         self._open_error: BaseException | None = None  # a room log that could not be opened
         self._server: Server | None = None
@@ -393,8 +388,17 @@ class Hub:
         taken = self._admit(taken, room)
         self.core.take(name, taken.last_seq)
         wall = time.time() if wall is None else wall
+        events, recorder = taken.events, self.recorder
+        several = len(events) > 1 and _several_rooms(events)
+        # A frame of several rooms joins the recorder's run of such frames (one
+        # record per room per ack tick). The run's records note each room's clock
+        # as of the run's end, so it ends before anything else is folded: another
+        # frame, or one that may be checked against ``wall`` (a record of its own).
+        if not (several and recorder.continues_run(name, seq)
+                and max(map(_ts_of, events)) <= wall + self.engine.future_s):  # fmt: skip
+            recorder.end_run()
         too_far = self.engine.too_far
-        changed, state_rejects = self.engine.apply(taken.events, wall)
+        changed, state_rejects = self.engine.apply(events, wall)
         # The clock is recorded only with a frame it decided for: replay then
         # rejects alike, and a recording stays the same bytes run after run.
         decided = wall if self.engine.too_far != too_far else None
@@ -403,23 +407,26 @@ class Hub:
             rejects += [(taken.seqs[i], message) for i, message in state_rejects]
             rejects.sort()
         rooms = changed or ({room} if room else set())
-        data = frame if isinstance(frame, bytes) else b""
-        shares = _shares(taken.events, taken.seqs) if len(rooms) > 1 else {}
-        rooms_state = self.engine.rooms
-        for r in rooms:
-            state = rooms_state.get(r)
-            second = state.newest_sec if state else None
-            ts = state.clock if state and second is not None else None
-            if r in shares:  # a frame of several rooms: each log gets its room's events only
-                events, seqs = shares[r]
-                self.recorder.append_share(r, name, seq, len(items), events, seqs, second, ts,
-                                           decided)  # fmt: skip
+        if several:  # each room's log gets its own events only
+            if decided is None:
+                recorder.add_to_run(name, seq, len(items), events, taken.seqs)
             else:
-                self.recorder.append_frame(r, name, seq, len(items), data, second, ts, decided)
+                recorder.append_split(name, seq, len(items), events, taken.seqs, decided)
+        else:
+            data = frame if isinstance(frame, bytes) else b""
+            for r in rooms:
+                second, ts = self._room_clock(r)
+                recorder.append_frame(r, name, seq, len(items), data, second, ts, decided)
         self.dirty |= changed
         self.fed |= rooms  # stamped with the wall clock at the next flush (adapter_down)
         self.fed_names.add(name)
         return rejects
+
+    def _room_clock(self, room: str) -> tuple[int | None, float | None]:
+        """The newest second and clock of ``room`` (both None before its first event)."""
+        state = self.engine.rooms.get(room)
+        second = state.newest_sec if state else None
+        return second, (state.clock if state and second is not None else None)
 
     def _admit(self, taken: Accepted, room: str | None) -> Accepted:
         """Open the log of every room of the frame; reject the events of rooms refused.

@@ -16,6 +16,7 @@ import logging
 import re
 import sqlite3
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,17 +58,38 @@ _SAFE = re.compile(r"[^A-Za-z0-9_-]")
 log_ = logging.getLogger("livemon.record")
 
 
+# The event-time clock of a room as its record should note it: (newest second, clock),
+# both None before the room's first event.
+RoomClock = Callable[[str], tuple[int | None, float | None]]
+
+
 @dataclass(slots=True)
-class _Share:
-    """A room's events from consecutive frames of one adapter, waiting to be one record."""
+class _Run:
+    """Consecutive frames of several rooms from one adapter, not yet split into records."""
 
     name: str
     seq: int  # first seq of the first frame
     count: int  # events of the frames, from ``seq`` on (all rooms)
     events: list[Any]
     seqs: list[int]  # the seq of each of ``events``
-    second: int | None
-    ts: float | None
+
+
+def split_by_room(events: list[Any], seqs: list[int]) -> dict[str, tuple[list[Any], list[int]]]:
+    """Each room's events and their seqs, rooms in order of first appearance.
+
+    >>> from livemon.events import Like
+    >>> split_by_room([Like("a", 1.0, 1), Like("b", 1.0, 1), Like("a", 2.0, 1)], [5, 6, 7])
+    {'a': ([Like(room='a', ts=1.0, n=1), Like(room='a', ts=2.0, n=1)], [5, 7]), \
+'b': ([Like(room='b', ts=1.0, n=1)], [6])}
+    """
+    out: dict[str, tuple[list[Any], list[int]]] = {}
+    for e, k in zip(events, seqs, strict=True):
+        share = out.get(e.room)
+        if share is None:
+            share = out[e.room] = ([], [])
+        share[0].append(e)
+        share[1].append(k)
+    return out
 
 
 def room_dir_name(room: str) -> str:
@@ -88,8 +110,12 @@ def room_dir_name(room: str) -> str:
 class Recorder:
     """Appends frames and commands per room; ``flush`` makes them durable."""
 
-    def __init__(self, record_dir: Path, session: str, catalog: Catalog | None = None) -> None:
+    def __init__(self, record_dir: Path, session: str, catalog: Catalog | None = None,
+                 clock: RoomClock | None = None) -> None:  # fmt: skip
+        """``clock`` gives a room's clock when a run of frames becomes its record
+        (``add_to_run``); without it such records feed no seek index."""
         self.record_dir = record_dir
+        self.clock = clock
         self.session = session
         self.catalog = catalog or Catalog(record_dir)
         self.writers: dict[str, log.LogWriter] = {}
@@ -99,7 +125,7 @@ class Recorder:
         self._last_ts: dict[str, float] = {}
         self._command_rows: list[tuple[str, dict, dict, float | None]] = []
         self._progressed: set[str] = set()  # rooms with frames since the last catalog write
-        self._shares: dict[str, _Share] = {}  # room -> its share of frames not yet a record
+        self._run: _Run | None = None  # frames of several rooms not yet split into records
 
     def writer(self, room: str) -> log.LogWriter:
         """The log of ``room`` in this session, opened (or created) on first use.
@@ -152,8 +178,14 @@ class Recorder:
         events in the frame the adapter sent, so that replay drops resent seqs
         as the hub did. A frame of many rooms is then not copied into each.
         """
-        if room in self._shares:
-            self._write_share(room)  # the room's records stay in the order they were taken
+        if self._run is not None:
+            self.end_run()  # every room's records stay in the order they were taken
+        self._record(room, name, seq, count, frame, second, ts, wall, positions)
+
+    def _record(self, room: str, name: str, seq: int, count: int, frame: bytes,
+                second: int | None, ts: float | None, wall: float | None,
+                positions: list[int] | None) -> None:  # fmt: skip
+        """``append_frame`` without ending the run first."""
         record: list[Any] = [log.EVENTS, name, seq, count, frame]
         if wall is not None or positions is not None:
             record.append(wall)
@@ -170,49 +202,64 @@ class Recorder:
         if ts is not None:
             self._last_ts[room] = ts
 
-    def append_share(self, room: str, name: str, seq: int, count: int, events: list[Any],
-                     seqs: list[int], second: int | None, ts: float | None,
-                     wall: float | None = None) -> None:  # fmt: skip
-        """Record ``room``'s share of a frame of several rooms: ``events``, with their
-        ``seqs``, of the frame of ``count`` events from ``seq``.
+    def continues_run(self, name: str, seq: int) -> bool:
+        """True when a frame of adapter ``name`` from ``seq`` on would join the waiting run."""
+        run = self._run
+        return run is not None and run.name == name and run.seq + run.count == seq
 
-        Shares of consecutive frames of one adapter are kept in memory and
-        become one record of the room (at ``take``, or before another record of
-        the room): a hub of many rooms then encodes and frames one record per
-        room per ack tick, not one per room per frame. Replay reads it as one
-        frame of ``count`` events with holes; its seqs, so its de-duplication,
-        are those of the frames. A frame whose events were checked against
-        ``wall`` (``append_frame``) is a record of its own.
+    def add_to_run(self, name: str, seq: int, count: int, events: list[Any],
+                   seqs: list[int]) -> None:  # fmt: skip
+        """Record a frame of several rooms: ``events`` (with their ``seqs``) of the frame
+        of ``count`` events from ``seq``.
+
+        Consecutive frames of one adapter wait in memory as one run; the run
+        becomes one record per room (``end_run``: at ``take``, or before any
+        other record) whose events are that room's only. A hub of many rooms
+        then groups, encodes and frames once per room per ack tick, not once
+        per room per frame. Replay reads a record as one frame of ``count``
+        events with holes (``positions``); its seqs, so its de-duplication,
+        are the frames'.
+
+        The caller must end the run (``end_run``) before it folds anything
+        that does not join it: each record notes its room's clock (``clock``)
+        as of the run's end.
         """
-        share = self._shares.get(room)
-        if share is not None and (wall is not None or share.name != name
-                                  or share.seq + share.count != seq):  # fmt: skip
-            self._write_share(room)
-            share = None
-        if wall is not None:
-            self.append_frame(room, name, seq, count, wire.encode_batch(seq, events), second, ts,
-                              wall, [k - seq for k in seqs])  # fmt: skip
-        elif share is None:
-            self._shares[room] = _Share(name, seq, count, events, seqs, second, ts)
-        else:
-            share.events += events
-            share.seqs += seqs
-            share.count += count
-            share.second, share.ts = second, ts
+        run = self._run
+        if run is not None and run.name == name and run.seq + run.count == seq:
+            run.events += events
+            run.seqs += seqs
+            run.count += count
+            return
+        if run is not None:
+            self.end_run()
+        self._run = _Run(name, seq, count, list(events), list(seqs))
 
-    def _write_share(self, room: str) -> None:
-        """The waiting share of ``room`` as a record of its log."""
-        s = self._shares.pop(room)
-        first = s.seq
-        self.append_frame(room, s.name, first, s.count, wire.encode_batch(first, s.events),
-                          s.second, s.ts, None, [k - first for k in s.seqs])  # fmt: skip
+    def end_run(self) -> None:
+        """The waiting run, if any, as one record per room (in order of first appearance)."""
+        run, self._run = self._run, None
+        if run is not None:
+            self.append_split(run.name, run.seq, run.count, run.events, run.seqs)
+
+    def append_split(self, name: str, seq: int, count: int, events: list[Any],
+                     seqs: list[int], wall: float | None = None) -> None:  # fmt: skip
+        """Record events of several rooms from ``seq`` on as one record per room now:
+        each holds that room's events and their ``positions`` (seq - ``seq``).
+
+        ``wall``: as for ``append_frame`` (a frame whose events were checked
+        against the hub's clock is a record of its own: ``end_run`` first).
+        """
+        clock = self.clock
+        for room, (mine, ks) in split_by_room(events, seqs).items():
+            second, ts = clock(room) if clock is not None else (None, None)
+            self._record(room, name, seq, count, wire.encode_batch(seq, mine), second, ts, wall,
+                         [k - seq for k in ks])  # fmt: skip
 
     def append_command(self, room: str, command: dict[str, Any], result: dict[str, Any],
                        ts: float | None) -> None:  # fmt: skip
         """Record a command and its result in the log and in the catalog (at once, or with
         the next ``flush_catalog`` if the catalog cannot be written now)."""
-        if room in self._shares:
-            self._write_share(room)
+        if self._run is not None:
+            self.end_run()
         self.writer(room).append([log.COMMAND, command, result])
         try:
             self.catalog.add_command(self.session, room, command, result, ts)
@@ -221,8 +268,7 @@ class Recorder:
 
     def take(self) -> list[tuple[log.LogWriter, bytes]]:
         """Queued bytes of every log, to ``write`` on another thread."""
-        for room in list(self._shares):
-            self._write_share(room)
+        self.end_run()
         return [(w, w.take()) for w in self.writers.values()]
 
     @staticmethod

@@ -127,3 +127,34 @@ async def test_a_share_checked_against_the_hub_clock_is_a_record_of_its_own(
     ]  # fmt: skip
     _assert_each_room_replays_to(tmp_path, live)
     assert live["a"] == sum(1 + k % 2 for k in range(30) if k % 3 == 0)
+
+
+async def test_a_run_of_frames_notes_each_rooms_clock_before_the_next_frame_is_folded(
+    tmp_path: Path,
+) -> None:
+    """Frames of several rooms waiting as one run become records whose seek rows carry the
+    seconds they reached, not those of a later single-room frame that ended the run."""
+    hub = Hub(config.load(), tmp_path, tokens=TOKENS)
+    assert hub.ingest_frame("mux", None, wire.encode_batch(1, _events(0, 15))) == []  # T0..T0+1
+    assert hub.ingest_frame("mux", None, wire.encode_batch(16, _events(15, 15))) == []  # ..T0+2
+    later = [{"type": "like", "room": "a", "ts": T0 + 100.5, "n": 7}]
+    assert hub.ingest_frame("mux", None, wire.encode_batch(31, later)) == []
+    live = _numbers(hub)
+    await hub.flush()
+    session = hub.session
+    await hub.stop(end_session=False)
+
+    db = hub.catalog.__class__(tmp_path).db
+    seeks = {
+        room: [(s["second"], s["offset"]) for s in db.query(
+            "select second, offset from seek where session = ? and room = ? order by second",
+            [session, room])]
+        for room in "abc"
+    }  # fmt: skip
+    assert [sec for sec, _ in seeks["a"]] == [T0 + 2, T0 + 100]
+    assert [sec for sec, _ in seeks["b"]] == [T0 + 2] == [sec for sec, _ in seeks["c"]]
+    (path,) = (tmp_path / room_dir_name("a")).glob("*.lmrec")
+    records = [(offset, rec[2], rec[3]) for offset, rec in log.read(path)]
+    assert [(seq, count) for _, seq, count in records] == [(1, 30), (31, 1)]
+    assert [offset for offset, _, _ in records] == [offset for _, offset in seeks["a"]]
+    _assert_each_room_replays_to(tmp_path, live)
