@@ -453,9 +453,10 @@ class RoomState:
         self.orders += 1
         self.units += qty
         self.gmv_cents += amount
-        self.buyers.add(e.buyer)
+        buyers = self.buyers
+        buyers.add(e.buyer)
         shift = self.shifts.current
-        if shift is not None:
+        if shift is not None and shift.buyers is not buyers:  # (ShiftBook.begin shares sets)
             shift.buyers.add(e.buyer)
         i = sec % WINDOW_S  # the three room windows, inlined: orders are frequent
         w = self._w_orders

@@ -54,7 +54,7 @@ class Shift:
     start: dict[str, int]  # room totals when it began
     until: float | None = None
     end: dict[str, int] | None = None  # room totals when it ended
-    buyers: set[str] = field(default_factory=set)
+    buyers: set[str] = field(default_factory=set)  # on air, may be the room's own set (begin)
     online_peak: int = 0
 
     def totals(self, state: RoomState) -> dict[str, Any]:
@@ -125,9 +125,14 @@ class ShiftBook:
         current = self.current
         if current is not None and not (current.since == ts and current.start == totals):
             current.until, current.end = ts, totals
+            if current.buyers is state.buyers:
+                current.buyers = set(current.buyers)  # the room's set goes on growing
             self.ended.append(current)
         # (A shift in which nothing happened yet, at the same instant, is just replaced.)
-        self.current = Shift(host, ts, totals, online_peak=state.online)
+        # A shift that begins before any order has, while on air, exactly the room's
+        # buyers: it shares the room's set (one insert per order, half the memory).
+        buyers = state.buyers if not state.buyers else set()
+        self.current = Shift(host, ts, totals, buyers=buyers, online_peak=state.online)
 
     def change(self, state: RoomState, host: str) -> None:
         """An unscheduled host change at the room's clock."""

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from itertools import accumulate, repeat
-from operator import add
-
 import ahocorasick
 
 # tag -> words that mark it (lower-case; Chinese needs no case folding)
@@ -71,23 +67,25 @@ def tag_batch(texts: list[str]) -> dict[int, list[str]]:
     {1: ['link'], 2: ['no_sound']}
     >>> tag_batch(["链接? 多少钱? 链接!", "卡了", "hi"])  # several words: each tag once, in order
     {0: ['price', 'link'], 1: ['lag']}
+    >>> tag_batch(["a\\x00b 链接", "İ 多少钱"])  # texts the joined pass cannot count
+    {0: ['link'], 1: ['price']}
     """
     if len(texts) <= 1:
         # The usual batch of a quiet room's closing second: one text, where the
         # join and the offsets cost more than the pass.
         tags = tag_comment(texts[0]) if texts else []
         return {0: tags} if tags else {}
-    joined = "\x00".join(texts).lower()
-    # Text i ends just before the separator at ``starts[i] - 1``, where
-    # ``starts[i]`` is where text i + 1 starts: a match ending at ``at`` is in
-    # text ``bisect_right(starts, at)``. (Built in C: this runs once a frame.)
-    starts = list(accumulate(map(add, map(len, texts), repeat(1))))
-    if len(joined) != starts[-1] - 1:
-        # A few characters lower-case to two ("İ"): offsets would shift.
+    raw = "\x00".join(texts)
+    joined = raw.lower()
+    if len(joined) != len(raw) or raw.count("\x00") != len(texts) - 1:
+        # A few characters lower-case to two ("İ"), or a text holds the separator:
+        # the separators would not count the texts.
         return {i: tags for i, text in enumerate(texts) if (tags := tag_comment(text))}
     found: dict[int, list[str]] = {}
+    i = last = 0  # matches come in text order: count the separators since the last one
     for at, tag in _AUTOMATON.iter(joined):
-        i = bisect_right(starts, at)
+        i += joined.count("\x00", last, at)
+        last = at
         seen = found.get(i)
         if seen is None:
             found[i] = [tag]  # the usual case: one word in the comment

@@ -174,3 +174,27 @@ def test_scheduled_shifts_start_at_their_time():
     shifts = state.shifts.all(state)
     assert [s["host"] for s in shifts] == ["A", "B", None]
     assert [s["since"] for s in shifts] == [T0, T0 + 60, T0 + 120]
+
+
+def test_shift_buyers_stay_their_own_after_a_change_and_a_keyframe():
+    """The first shift's buyers stop growing when it ends, while the room's go on; the next
+    shift counts only its own buyers, also after the state is pickled and restored."""
+    import pickle
+
+    engine = Engine()
+    state = engine.room(ROOM)
+
+    def order(ts: float, oid: str, buyer: str) -> ev.Order:
+        return ev.Order(room=ROOM, ts=ts, order_id=oid, sku="A1", qty=1, price_cents=100,
+                        buyer=buyer)  # fmt: skip
+
+    engine.apply([order(T0 + 1, "o1", "ann")])
+    engine.rooms[ROOM] = state = pickle.loads(pickle.dumps(state))
+    engine.apply([order(T0 + 2, "o2", "bob")])
+    state.shifts.change(state, "小美")
+    engine.apply([order(T0 + 3, "o3", "bob"), order(T0 + 4, "o4", "cat")])
+    engine.rooms[ROOM] = state = pickle.loads(pickle.dumps(state))
+    engine.apply([order(T0 + 5, "o5", "dan")])
+    shifts = state.shifts.all(state)
+    assert [s["buyers"] for s in shifts] == [2, 3]
+    assert state.metrics()["buyers"] == 4
