@@ -422,7 +422,7 @@ class RoomState:
         self.shares += 1
 
     def _click(self, e: ev.Click, sec: int) -> None:
-        product = self._product_for(e.sku)
+        product = self.products.get(e.sku) or self._product_for(e.sku)
         if product.clicks + e.n > MAX_TOTAL:
             raise _overflow("click.n", "clicks")
         product.clicks += e.n

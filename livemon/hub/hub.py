@@ -75,12 +75,6 @@ _room_of = attrgetter("room")
 _ts_of = attrgetter("ts")
 
 
-def _several_rooms(events: list[Any]) -> bool:
-    """True when ``events`` are of more than one room (stops at the first other room)."""
-    first = events[0].room
-    return any(e.room != first for e in events)
-
-
 class Hub:
     """Serves one record dir: ingest, fan-out, commands. ``start`` then ``stop``."""
 
@@ -385,11 +379,11 @@ class Hub:
             keep = [i for i, e in enumerate(taken.events) if e.room == only_room]
             taken.events = [taken.events[i] for i in keep]
             taken.seqs = [taken.seqs[i] for i in keep]
-        taken = self._admit(taken, room)
+        taken, room_count = self._admit(taken, room)
         self.core.take(name, taken.last_seq)
         wall = time.time() if wall is None else wall
         events, recorder = taken.events, self.recorder
-        several = len(events) > 1 and _several_rooms(events)
+        several = room_count > 1
         # A frame of several rooms joins the recorder's run of such frames (one
         # record per room per ack tick). The run's records note each room's clock
         # as of the run's end, so it ends before anything else is folded: another
@@ -428,8 +422,10 @@ class Hub:
         second = state.newest_sec if state else None
         return second, (state.clock if state and second is not None else None)
 
-    def _admit(self, taken: Accepted, room: str | None) -> Accepted:
+    def _admit(self, taken: Accepted, room: str | None) -> tuple[Accepted, int]:
         """Open the log of every room of the frame; reject the events of rooms refused.
+        Returns the events kept and how many rooms they are of (found here, in the one
+        pass over the frame's rooms).
 
         A new room is refused when its id is not a valid room id or the hub
         already has ``max_rooms`` rooms: its events are rejected, one by one,
@@ -460,9 +456,9 @@ class Hub:
                 raise RecordError(f"cannot open the log of room {r!r}: {exc}") from exc
         self._open_error = None
         if not refused:
-            return taken
+            return taken, len(rooms)
         reasons = {r: f"event.room {r[:40]!r} {why}" for r, why in refused.items()}
-        return drop_rooms(taken, reasons)
+        return drop_rooms(taken, reasons), len(rooms) - len(refused)
 
     async def _take(self, name: str, room: str | None, frame: bytes | str) -> list | None:
         """``ingest_frame`` for a live feed: waits while the disk cannot take more.
