@@ -243,6 +243,7 @@ class ConversionDropDetector(SecondDetector):
 
     _seconds = 0
     _alarm_llr = 0.0
+    _alarm_base: float | None = None  # the baseline when the alarm opened
 
     def skip(self) -> None:
         """Forget the running tests (not the baseline): a known cause explains the fall."""
@@ -314,6 +315,7 @@ class ConversionDropDetector(SecondDetector):
                 self._since_orders, self._since_mu, self._seconds = self._since()
                 self._alarm = True
                 self._alarm_llr = score
+                self._alarm_base = self.baseline  # frozen while alarmed: read once
                 self._onset = starts[k]
                 self._severity = "crit" if self.evidence["drop"] >= self.crit_drop else "warn"
                 return
@@ -330,7 +332,7 @@ class ConversionDropDetector(SecondDetector):
 
     def _update_alarmed(self, orders: int, viewer_s: float) -> None:
         """One second while alarmed: count it, and clear once the rate is back."""
-        base = self.baseline
+        base = self._alarm_base  # ``baseline``, which nothing moves while alarmed
         if base is None or viewer_s <= 0:
             return
         mu = base * viewer_s
