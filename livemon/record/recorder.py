@@ -63,33 +63,36 @@ log_ = logging.getLogger("livemon.record")
 RoomClock = Callable[[str], tuple[int | None, float | None]]
 
 
+# Each room's events of a run and their positions (seq - the run's first seq).
+Shares = dict[str, tuple[list[Any], list[int]]]
+
+
 @dataclass(slots=True)
 class _Run:
-    """Consecutive frames of several rooms from one adapter, not yet split into records."""
+    """Consecutive frames of several rooms from one adapter, not yet records."""
 
     name: str
     seq: int  # first seq of the first frame
     count: int  # events of the frames, from ``seq`` on (all rooms)
-    events: list[Any]
-    seqs: list[int]  # the seq of each of ``events``
+    shares: Shares  # rooms in order of first appearance
 
 
-def split_by_room(events: list[Any], seqs: list[int]) -> dict[str, tuple[list[Any], list[int]]]:
-    """Each room's events and their seqs, rooms in order of first appearance.
+def add_shares(shares: Shares, events: list[Any], seqs: list[int], first: int) -> None:
+    """Add each of ``events`` to its room's share, with its position (seq - ``first``).
 
     >>> from livemon.events import Like
-    >>> split_by_room([Like("a", 1.0, 1), Like("b", 1.0, 1), Like("a", 2.0, 1)], [5, 6, 7])
-    {'a': ([Like(room='a', ts=1.0, n=1), Like(room='a', ts=2.0, n=1)], [5, 7]), \
-'b': ([Like(room='b', ts=1.0, n=1)], [6])}
+    >>> shares = {}
+    >>> add_shares(shares, [Like("a", 1.0, 1), Like("b", 1.0, 1), Like("a", 2.0, 1)], [5, 6, 7], 5)
+    >>> {room: positions for room, (_, positions) in shares.items()}
+    {'a': [0, 2], 'b': [1]}
     """
-    out: dict[str, tuple[list[Any], list[int]]] = {}
+    get = shares.get
     for e, k in zip(events, seqs, strict=True):
-        share = out.get(e.room)
+        share = get(e.room)
         if share is None:
-            share = out[e.room] = ([], [])
+            share = shares[e.room] = ([], [])
         share[0].append(e)
-        share[1].append(k)
-    return out
+        share[1].append(k - first)
 
 
 def room_dir_name(room: str) -> str:
@@ -225,20 +228,19 @@ class Recorder:
         as of the run's end.
         """
         run = self._run
-        if run is not None and run.name == name and run.seq + run.count == seq:
-            run.events += events
-            run.seqs += seqs
-            run.count += count
-            return
-        if run is not None:
+        if run is None or run.name != name or run.seq + run.count != seq:
             self.end_run()
-        self._run = _Run(name, seq, count, list(events), list(seqs))
+            run = self._run = _Run(name, seq, 0, {})
+        # Grouped now, while the frame's events are still in the CPU's caches: at the
+        # tick, after the fold of several frames, it took several times as long.
+        add_shares(run.shares, events, seqs, run.seq)
+        run.count += count
 
     def end_run(self) -> None:
         """The waiting run, if any, as one record per room (in order of first appearance)."""
         run, self._run = self._run, None
         if run is not None:
-            self.append_split(run.name, run.seq, run.count, run.events, run.seqs)
+            self._write_shares(run.name, run.seq, run.count, run.shares, None)
 
     def append_split(self, name: str, seq: int, count: int, events: list[Any],
                      seqs: list[int], wall: float | None = None) -> None:  # fmt: skip
@@ -248,11 +250,18 @@ class Recorder:
         ``wall``: as for ``append_frame`` (a frame whose events were checked
         against the hub's clock is a record of its own: ``end_run`` first).
         """
+        shares: Shares = {}
+        add_shares(shares, events, seqs, seq)
+        self._write_shares(name, seq, count, shares, wall)
+
+    def _write_shares(self, name: str, seq: int, count: int, shares: Shares,
+                      wall: float | None) -> None:  # fmt: skip
+        """One record per room of ``shares``, noting the room's clock now."""
         clock = self.clock
-        for room, (mine, ks) in split_by_room(events, seqs).items():
+        for room, (mine, positions) in shares.items():
             second, ts = clock(room) if clock is not None else (None, None)
             self._record(room, name, seq, count, wire.encode_batch(seq, mine), second, ts, wall,
-                         [k - seq for k in ks])  # fmt: skip
+                         positions)  # fmt: skip
 
     def append_command(self, room: str, command: dict[str, Any], result: dict[str, Any],
                        ts: float | None) -> None:  # fmt: skip
