@@ -49,7 +49,10 @@ class ProductState:
 
     def eta_s(self, now_sec: int) -> float | None:
         """Seconds to stock-out at the trailing-minute rate; None when not selling."""
-        rate = self.rate_1m(now_sec)
+        return self.eta_at(self.rate_1m(now_sec))
+
+    def eta_at(self, rate: float) -> float | None:
+        """``eta_s`` at the trailing-minute ``rate`` already read."""
         if rate <= 0 or self.stock is None:
             return None
         return round(self.stock * 60.0 / rate, 1)
@@ -592,10 +595,13 @@ class RoomState:
         now = self.newest_sec if self.newest_sec is not None else 0
         rows = []
         for p in self.products.values():
+            # p.rate_1m(now), inlined and read once for both (per product per snapshot).
+            units = p.units_1m
+            rate = float(units.total if units.newest == now else units.sum_at(now))
             rows.append({
                 "sku": p.sku, "name": p.name, "price_cents": p.price_cents, "stock": p.stock,
-                "sold": p.sold, "gmv_cents": p.gmv_cents, "rate_1m": p.rate_1m(now),
-                "eta_s": p.eta_s(now), "clicks": p.clicks, "listed": p.listed,
+                "sold": p.sold, "gmv_cents": p.gmv_cents, "rate_1m": rate,
+                "eta_s": p.eta_at(rate), "clicks": p.clicks, "listed": p.listed,
             })  # fmt: skip
         return rows
 

@@ -35,6 +35,10 @@ class Rolling:
         if newest is None or sec >= newest + self.span:
             self.buckets = [0] * self.span
             self.total = 0
+        elif sec == newest + 1:  # the usual step: one second leaves
+            i = sec % self.span
+            self.total -= self.buckets[i]
+            self.buckets[i] = 0
         elif sec > newest:
             # The seconds newest+1..sec leave as one or two slices of the ring (sum
             # and clear in C): a product's window moves many seconds at a time.
