@@ -21,6 +21,7 @@ from livemon.events import MAX_TOTAL, EventError
 _text_of = attrgetter("text")
 
 _NEVER = 1 << 62  # a second later than any: nothing waits to be tagged
+COMMENTS_KEPT = 200  # newest comments a room keeps for consoles (the hub shows 50 a tick)
 LATENESS_S = 5.0  # docs/protocol.md: events may arrive up to 5 s of event time late
 WINDOW_S = 60
 REFUND_WINDOW_S = 3600  # default of [session] refund_window_s
@@ -202,7 +203,8 @@ class RoomState:
         self._w_viewer_s = w["viewer_s"]
         self._w_enters, self._w_comments, self._w_likes = w["enters"], w["comments"], w["likes"]
         self._w_orders, self._w_units, self._w_gmv = w["orders"], w["units"], w["gmv"]
-        # Comments folded since the hub last took them (tagged, for consoles).
+        # The newest comments (at most COMMENTS_KEPT) folded since the hub last took
+        # them (tagged, for consoles).
         self.new_comments: list[ev.Comment] = []
         # Comments folded since the last tagging pass, and the second each counted
         # in, kept as runs: a run starts at ``_untagged[_run_starts[k]]`` and its
@@ -380,7 +382,12 @@ class RoomState:
         starts, secs = self._run_starts, self._run_secs
         self._run_starts, self._run_secs, self._run_sec = [], [], None
         self._untagged_sec = _NEVER
-        self.new_comments += pending
+        kept = self.new_comments
+        kept += pending
+        if len(kept) > COMMENTS_KEPT:
+            # Consoles are shown the newest few: older ones go now, while still in
+            # the cache, not by the ten thousand at the next broadcast tick.
+            del kept[:-COMMENTS_KEPT]
         if not self.comment_listeners:
             return
         found = tag_batch(list(map(_text_of, pending)))
@@ -398,7 +405,8 @@ class RoomState:
         self.new_comments.clear()
 
     def take_comments(self, newest: int) -> list[dict[str, Any]]:
-        """The newest ``newest`` comments since the last call, as docs/protocol.md items."""
+        """The newest ``newest`` comments (at most ``COMMENTS_KEPT``) since the last call,
+        as docs/protocol.md items."""
         if self._untagged:
             self.tag_comments()
         taken, self.new_comments = self.new_comments, []

@@ -85,6 +85,28 @@ def test_tagged_comments_reach_listeners_with_the_second_they_counted_in():
                      ("d", 101)]  # fmt: skip
 
 
+def test_consoles_get_the_newest_comments_tagged_and_memory_stays_bounded():
+    """take_comments returns the newest comments since the last take, tagged, oldest first;
+    a room holds at most COMMENTS_KEPT of them however many were folded."""
+    from livemon.engine.room import COMMENTS_KEPT
+
+    engine = Engine()
+    state = engine.room(R)
+    texts = ["hi", "多少钱", "卡了"]
+    for start in range(0, 3000, 300):  # many frames, with a tagging pass after each
+        engine.apply([ev.Comment(room=R, ts=100 + i / 100, user=f"u{i}", text=texts[i % 3])
+                      for i in range(start, start + 300)])  # fmt: skip
+        state.tag_comments()
+        assert len(state.new_comments) <= COMMENTS_KEPT
+    shown = state.take_comments(3)
+    assert [(c["user"], c["tags"]) for c in shown] == [("u2997", []), ("u2998", ["price"]),
+                                                       ("u2999", ["lag"])]  # fmt: skip
+    assert len(engine.rooms[R].take_comments(50)) == 0  # taken: nothing new
+    engine.apply([ev.Comment(room=R, ts=131, user=f"v{i}", text="hi") for i in range(999)])
+    shown = state.take_comments(COMMENTS_KEPT + 50)
+    assert len(shown) == COMMENTS_KEPT and shown[-1]["user"] == "v998"
+
+
 # -- windows ----------------------------------------------------------------------------------
 
 
