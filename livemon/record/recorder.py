@@ -54,6 +54,11 @@ def _sync(item: tuple[log.LogWriter, bytes]) -> OSError | None:
     return None
 
 
+def _sync_each(items: list[tuple[log.LogWriter, bytes]]) -> list[OSError | None]:
+    """``_sync`` of each of ``items`` in turn (one thread's share of a tick's logs)."""
+    return [_sync(item) for item in items]
+
+
 _SAFE = re.compile(r"[^A-Za-z0-9_-]")
 log_ = logging.getLogger("livemon.record")
 
@@ -313,7 +318,12 @@ class Recorder:
                 written.append((w, data))
             except OSError as exc:
                 failed.append((w, data, exc))
-        errors = _sync_pool().map(_sync, written)
+        # One task per thread, not per log: 500 tasks a tick cost the event loop's thread
+        # their futures and a GIL hand-over each.
+        errors: list[OSError | None] = [None] * len(written)
+        shares = [written[k::SYNC_THREADS] for k in range(min(SYNC_THREADS, len(written)))]
+        for k, share_errors in enumerate(_sync_pool().map(_sync_each, shares)):
+            errors[k::SYNC_THREADS] = share_errors
         failed += [(w, data, exc) for (w, data), exc in zip(written, errors, strict=True) if exc]
         return failed
 
