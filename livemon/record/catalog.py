@@ -18,6 +18,11 @@ import sqlite_utils
 from livemon.record.private import private_dir, private_file
 
 CATALOG_NAME = "catalog.db"
+# The alerts table's columns, in order; the last two hold JSON.
+_ALERT_COLUMNS = ("session", "room", "id", "kind", "sku", "severity", "state", "since", "onset",
+                  "ts", "detail", "evidence", "suggest")  # fmt: skip
+_INSERT_ALERT = (f"insert into alerts ({', '.join(_ALERT_COLUMNS)}) "
+                 f"values ({', '.join('?' * len(_ALERT_COLUMNS))})")  # fmt: skip
 
 
 class Catalog:
@@ -179,11 +184,12 @@ class Catalog:
 
     def add_alerts(self, rows: list[dict[str, Any]]) -> None:
         """Alert state changes, as sent to consoles."""
-        if rows:
-            self.db.table("alerts").insert_all(
-                [{**r, "evidence": json.dumps(r.get("evidence")),
-                  "suggest": json.dumps(r.get("suggest"))} for r in rows]
-            )  # fmt: skip
+        if rows:  # plain executemany, as add_seek: a hub of many rooms writes hundreds a second
+            with self.db.conn:
+                self.db.conn.executemany(_INSERT_ALERT, [
+                    (*(r.get(c) for c in _ALERT_COLUMNS[:-2]), json.dumps(r.get("evidence")),
+                     json.dumps(r.get("suggest"))) for r in rows
+                ])  # fmt: skip
 
     def add_minutes(self, rows: list[dict[str, Any]]) -> None:
         """Per-minute metric rows ``{session, room, minute, metrics}``."""
