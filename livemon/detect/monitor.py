@@ -85,7 +85,7 @@ class RoomMonitor:
         self.stock_cfg = {"eta_s": stock.low_eta_s, "floor": stock.low_floor,
                           "clear_factor": stock.clear_factor,
                           "restock_minutes": stock.restock_minutes}  # fmt: skip
-        self._low_floor, self._low_eta_s = stock.low_floor, stock.low_eta_s
+        self._low_floor, self._low_eta_s = stock.low_floor, float(stock.low_eta_s)
         self.low: dict[str, StockLowDetector] = {}
         self.out: dict[str, StockOutDetector] = {}
         self.oversell: dict[str, OversellDetector] = {}
@@ -276,21 +276,45 @@ class RoomMonitor:
         self._coupon_stale = True  # a new or re-issued coupon: ask again
 
     def _order(self, state: RoomState, e: ev.Order, sec: int) -> None:
+        """Oversell, stock_out and stock_low after a counted order, within its own time.
+
+        The usual order can change no alert, so it is settled here at the cost of a
+        few reads (orders are a fifth of a big room's events); the rest take
+        ``_check_stock``, which decides the same way.
+        """
         if e.coupon is not None:
             self._coupon_stale = True  # one use fewer left
         if state.duplicate_orders != self._duplicates:
             self._duplicates = state.duplicate_orders
             return  # not counted, stock untouched
-        product = state.products[e.sku]
-        before = self.known_stock.get(e.sku)
+        sku = e.sku
+        product = state.products[sku]
+        known = self.known_stock
+        before = known.get(sku)
         if before is not None and e.qty > before and product.listed:
-            detector = self.oversell.get(e.sku)
+            detector = self.oversell.get(sku)
             if detector is None:
-                detector = self.oversell[e.sku] = OversellDetector()
+                detector = self.oversell[sku] = OversellDetector()
             detector.observe(product, state, e.qty, before)
-            self.book.update("oversell", e.sku, "crit", e.ts, e.ts,
+            self.book.update("oversell", sku, "crit", e.ts, e.ts,
                              detector.detail(product, state),
                              _rounded(detector.evidence))  # fmt: skip
+        stock = product.stock
+        if stock is not None and stock >= self._low_floor and product.listed:
+            # ``_check_stock``'s fast path, inlined: neither detector is alarmed and
+            # neither could alarm on these numbers, so updating them changes nothing.
+            out = self.out.get(sku)
+            if out is None or not out._alarm:
+                low = self.low.get(sku)
+                if low is None or not low._alarm:
+                    units = product.units_1m  # the engine advanced it to this order
+                    now = state.newest_sec
+                    # A whole count as it is: times the float ``_low_eta_s`` it is the
+                    # same number as ``float(units.total)`` would give.
+                    rate = units.total if units.newest == now else product.rate_1m(now)  # type: ignore[arg-type]
+                    if rate <= 0 or stock * 60.0 >= self._low_eta_s * rate:
+                        known[sku] = stock
+                        return
         self._check_stock(state, product, e.ts)
 
     def _stock(self, state: RoomState, e: ev.Stock | ev.Product, sec: int) -> None:
