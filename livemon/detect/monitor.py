@@ -15,6 +15,8 @@ import math
 from collections import deque
 from collections.abc import Mapping
 from functools import cache
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 import msgspec
@@ -32,7 +34,7 @@ from livemon.detect.stock_low import StockLowDetector
 from livemon.detect.stock_out import StockOutDetector
 from livemon.detect.tech_issue import TechIssueDetector
 from livemon.detect.viewer_drop import ViewerDropDetector
-from livemon.engine.room import ProductState, RoomState
+from livemon.engine.room import ProductState, RoomState, TaggedComment
 from livemon.engine.tags import TECH_TAGS
 from livemon.engine.window import KeyCounts
 
@@ -40,6 +42,7 @@ from livemon.engine.window import KeyCounts
 IMMEDIATE_KINDS = ("stock_out", "stock_low", "oversell", "adapter_down")
 SAMPLE_QUESTIONS = 3
 REFRESH_S = 5  # seconds of event time between evidence refreshes of an ongoing alert
+_second_of = itemgetter(0)  # of a TaggedComment
 
 
 @cache
@@ -92,7 +95,7 @@ class RoomMonitor:
         self.known_stock: dict[str, int | None] = {}  # stock before the next order
         self._duplicates = 0
         # Tagged comments wait for their second to close, then count in a window.
-        self._pending: dict[int, list[dict[str, Any]]] = {}
+        self._pending: dict[int, list[TaggedComment]] = {}
         self._questions: deque[str] = deque(maxlen=SAMPLE_QUESTIONS)
         self._tags = KeyCounts(surge.window_s)
         w = state.windows
@@ -249,28 +252,35 @@ class RoomMonitor:
         if opening:
             self.opened[kind] = (ts, evidence)
 
-    def _take_tags(self, sec: int, tagged: list[dict[str, Any]]) -> None:
+    def _take_tags(self, sec: int, tagged: list[TaggedComment]) -> None:
         """The tags of the comments of closed second ``sec`` enter the window; complaints go to
         ``tech_issue``, questions to the samples."""
         entries, counts = self._tags.entries, self._tags.counts  # ``KeyCounts.add``, inlined
-        for comment in tagged:
+        for _, comment, tags in tagged:
             question = False
-            for tag in comment["tags"]:
+            for tag in tags:
                 entries.append((sec, tag))
                 counts[tag] = counts.get(tag, 0) + 1
                 if tag in TECH_TAGS:
-                    self.tech.add(sec, comment["user"])
+                    self.tech.add(sec, comment.user)
                 else:
                     question = True
             if question:
-                self._questions.append(comment["text"][:60])
+                self._questions.append(comment.text[:60])
 
     # -- events -------------------------------------------------------------
 
-    def _tagged(self, state: RoomState, comment: dict[str, Any], sec: int) -> None:
+    def _tagged(self, state: RoomState, tagged: list[TaggedComment]) -> None:
         # Tagged comments wait for their second to close (the engine tags
-        # them before that), so batching does not change the outcome.
-        self._pending.setdefault(sec, []).append(comment)
+        # them before that), so batching does not change the outcome. A pass's
+        # comments come in runs of one second: one list operation per run.
+        pending = self._pending
+        for sec, run in groupby(tagged, _second_of):
+            waiting = pending.get(sec)
+            if waiting is None:
+                pending[sec] = list(run)
+            else:
+                waiting += run
 
     def _coupon(self, state: RoomState, e: ev.Coupon, sec: int) -> None:
         self._coupon_stale = True  # a new or re-issued coupon: ask again

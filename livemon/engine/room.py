@@ -144,8 +144,11 @@ def unpack_order(packed: int | tuple[int, int, int, int]) -> tuple[int, int, int
 SecondListener = Callable[["RoomState", int], None]
 # An event listener: called after an event of its type changed the room.
 EventListener = Callable[["RoomState", Any, int], None]
-# A tagged-comment listener: called with the comment as sent to consoles and its second.
-CommentListener = Callable[["RoomState", dict[str, Any], int], None]
+# A tagged comment: the second it counted in, the comment, and its tags.
+TaggedComment = tuple[int, ev.Comment, list[str]]
+# A tagged-comment listener: called once per tagging pass with that pass's tagged
+# comments in the order they were folded (a list it shares with the other listeners).
+CommentListener = Callable[["RoomState", list[TaggedComment]], None]
 
 
 class RoomState:
@@ -372,9 +375,9 @@ class RoomState:
     def tag_comments(self) -> None:
         """Tag the comments folded since the last call, in one pass.
 
-        Every tagged comment goes to the comment listeners (the detectors);
-        with none there is nothing to tag here, as consoles get their tags
-        when comments are taken. This runs before any second closes (and when
+        The pass's tagged comments go to the comment listeners (the detectors)
+        in one call each; with none there is nothing to tag here, as consoles
+        get their tags when comments are taken. This runs before any second closes (and when
         comments are taken), so the outcome does not depend on batching, and
         a frame of one comment does not pay for a tagging pass of its own.
         """
@@ -391,11 +394,14 @@ class RoomState:
         if not self.comment_listeners:
             return
         found = tag_batch(list(map(_text_of, pending)))
-        for i, tags in found.items():
-            e, sec = pending[i], secs[bisect_right(starts, i) - 1]
-            comment = {"ts": e.ts, "user": e.user, "text": e.text, "tags": tags}
-            for listener in self.comment_listeners:
-                listener(self, comment, sec)
+        if not found:
+            return
+        # One call per pass, not per comment: a tuple each instead of a dict and a call.
+        tagged = [
+            (secs[bisect_right(starts, i) - 1], pending[i], tags) for i, tags in found.items()
+        ]
+        for listener in self.comment_listeners:
+            listener(self, tagged)
 
     def drop_comments(self) -> None:
         """Forget the comments waiting for consoles (none is connected); detectors still

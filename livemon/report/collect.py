@@ -19,7 +19,7 @@ from typing import Any
 
 from livemon import events as ev
 from livemon import keyframes, replay
-from livemon.engine.room import RoomState
+from livemon.engine.room import RoomState, TaggedComment
 from livemon.engine.tags import QUESTION_TAGS
 
 NO_HOST = "(no host)"
@@ -169,11 +169,12 @@ class Collector:
             self.out_of_stock[e.sku] = out
             self.review.stock_out.append((e.ts, e.sku, out))
 
-    def comment(self, state: RoomState, comment: dict[str, Any], sec: int) -> None:
-        text = comment["text"][:EXAMPLES_PER_TEXT].strip()
-        for tag in comment["tags"]:
-            if tag in QUESTION_TAGS:
-                self.review.questions[tag][text] += 1
+    def comment(self, state: RoomState, tagged: list[TaggedComment]) -> None:
+        for _, comment, tags in tagged:
+            text = comment.text[:EXAMPLES_PER_TEXT].strip()
+            for tag in tags:
+                if tag in QUESTION_TAGS:
+                    self.review.questions[tag][text] += 1
 
 
 def collect(

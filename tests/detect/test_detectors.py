@@ -153,8 +153,8 @@ def test_tagged_comments_reach_the_detectors_before_their_second_closes():
     for size in (1, 13, len(events)):
         engine, delivered = Engine(), []
 
-        def listen(state, comment, sec, delivered=delivered):
-            delivered.append((sec, state.closed_sec))
+        def listen(state, tagged, delivered=delivered):
+            delivered += [(sec, state.closed_sec) for sec, _, _ in tagged]
 
         engine.room("r").comment_listeners.append(listen)
         for i in range(0, len(events), size):

@@ -72,7 +72,9 @@ def test_tagged_comments_reach_listeners_with_the_second_they_counted_in():
     when on time or up to 5 s late, the newest when later, in the order they came."""
     heard: list[tuple[str, int]] = []
     engine = Engine()
-    engine.room(R).comment_listeners.append(lambda room, c, sec: heard.append((c["user"], sec)))
+    engine.room(R).comment_listeners.append(
+        lambda room, tagged: heard.extend((c.user, sec) for sec, c, _ in tagged)
+    )
 
     def comment(ts: float, user: str, text: str = "多少钱") -> ev.Comment:
         return ev.Comment(room=R, ts=ts, user=user, text=text)
