@@ -37,6 +37,7 @@ from livemon.detect.viewer_drop import ViewerDropDetector
 from livemon.engine.room import ProductState, RoomState, TaggedComment
 from livemon.engine.tags import TECH_TAGS
 from livemon.engine.window import KeyCounts
+from livemon.events import MAX_TOTAL
 
 # Stock alerts follow the stock itself: a restock resolves them at once.
 IMMEDIATE_KINDS = ("stock_out", "stock_low", "oversell", "adapter_down")
@@ -56,6 +57,27 @@ def _params(cfg: Section, cls: type) -> dict[str, Any]:
     """The settings of a config section that ``cls`` takes as hyper-parameters."""
     names = _init_names(cls)
     return {k: v for k, v in msgspec.structs.asdict(cfg).items() if k in names}
+
+
+def _minutes_covering(eta_s: float) -> int:
+    """The fewest whole minutes ``k`` with ``k * 60 >= eta_s``.
+
+    Then ``stock >= k * units`` (whole numbers, all below 2**53 so exact as
+    floats) gives ``stock * 60.0 >= eta_s * units`` in floats too, as rounding
+    keeps order: a stock that lasts k minutes at the trailing minute's rate is
+    not low. With the default 120 s it is the same test.
+
+    >>> _minutes_covering(120.0), _minutes_covering(120.5), _minutes_covering(0.5)
+    (2, 3, 1)
+    >>> _minutes_covering(math.inf) > MAX_TOTAL  # no stock passes once a unit has sold
+    True
+    """
+    if not eta_s < MAX_TOTAL * 60.0:
+        return MAX_TOTAL + 1
+    k = max(1, math.ceil(eta_s / 60))
+    while k * 60 < eta_s:  # the division may have rounded down
+        k += 1
+    return k
 
 
 def _rounded(evidence: dict[str, float]) -> dict[str, float]:
@@ -89,6 +111,7 @@ class RoomMonitor:
                           "clear_factor": stock.clear_factor,
                           "restock_minutes": stock.restock_minutes}  # fmt: skip
         self._low_floor, self._low_eta_s = stock.low_floor, float(stock.low_eta_s)
+        self._eta_k = _minutes_covering(self._low_eta_s)
         self.low: dict[str, StockLowDetector] = {}
         self.out: dict[str, StockOutDetector] = {}
         self.oversell: dict[str, OversellDetector] = {}
@@ -317,12 +340,10 @@ class RoomMonitor:
             if out is None or not out._alarm:
                 low = self.low.get(sku)
                 if low is None or not low._alarm:
+                    # In whole numbers: stock >= k x units sold in the trailing minute
+                    # implies _check_stock's float test (see ``_minutes_covering``).
                     units = product.units_1m  # the engine advanced it to this order
-                    now = state.newest_sec
-                    # A whole count as it is: times the float ``_low_eta_s`` it is the
-                    # same number as ``float(units.total)`` would give.
-                    rate = units.total if units.newest == now else product.rate_1m(now)  # type: ignore[arg-type]
-                    if rate <= 0 or stock * 60.0 >= self._low_eta_s * rate:
+                    if units.newest == state.newest_sec and stock >= self._eta_k * units.total:
                         known[sku] = stock
                         return
         self._check_stock(state, product, e.ts)
