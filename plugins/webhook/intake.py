@@ -113,18 +113,17 @@ class Intake:
             self.deliveries.discard(delivery)
         for e in events:
             if e["type"] == "refund":
-                self.sent.discard("refund:" + e["order_id"])
+                self.sent.discard(_refund_key(e))
                 continue
             self.sent.discard(e["order_id"])
-            order = e["order_id"].rsplit(":", 1)[0] if ":" in e["order_id"] else e["order_id"]
-            lines = self.lines_of.get(order)
+            lines = self.lines_of.get(_order_of(e["order_id"]))
             if lines is not None and e["order_id"] in lines:
                 lines.remove(e["order_id"])
 
     def _new_orders(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         fresh = [e for e in events if self.sent.add(e["order_id"])]
         for e in fresh:
-            order = e["order_id"].rsplit(":", 1)[0] if ":" in e["order_id"] else e["order_id"]
+            order = _order_of(e["order_id"])
             self.lines_of.setdefault(order, []).append(e["order_id"])
             self.lines_of.move_to_end(order)
             if len(self.lines_of) > self.sent.size:
@@ -132,10 +131,24 @@ class Intake:
         return fresh
 
     def _new_refunds(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [e for e in events if self.sent.add("refund:" + e["order_id"])]
+        return [e for e in events if self.sent.add(_refund_key(e))]
 
     def _delivered(self, delivery: str | None, outcome: Outcome) -> None:
         if delivery:
             self.deliveries.add(delivery)
         if not outcome.events and not outcome.note:
             outcome.duplicate = True  # a new delivery of lines already fed
+
+
+def _order_of(line_id: str) -> str:
+    """The order a fed line id belongs to (``ORDER:LINE``, or the order's own id).
+
+    >>> _order_of("1001:7"), _order_of("1001")
+    ('1001', '1001')
+    """
+    return line_id.rsplit(":", 1)[0]
+
+
+def _refund_key(event: dict[str, Any]) -> str:
+    """The id a refund event is remembered by (apart from the order lines it refunds)."""
+    return "refund:" + event["order_id"]
