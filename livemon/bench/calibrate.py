@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from livemon.detect.base import init_names
 from livemon.detect.conversion_drop import ConversionDropDetector
 
 # Under the oracle's 0.5 per hour with room for the noise of a 200-hour estimate.
@@ -82,10 +83,8 @@ def margin_for(series: list[tuple[np.ndarray, int]], params: dict[str, Any],
 def main(params: dict[str, Any], hours: int = 200, workers: int = 2,
          target: float = TARGET_FA_PER_H) -> list[list[float]]:  # fmt: skip
     """Print and return ``[orders per minute, margin]`` per room size in ``SIZES``."""
-    import inspect
-
-    names = set(inspect.signature(ConversionDropDetector.__init__).parameters)
-    params = {k: v for k, v in params.items() if k in names - {"self", "margin", "margins"}}
+    names = set(init_names(ConversionDropDetector)) - {"margin", "margins"}
+    params = {k: v for k, v in params.items() if k in names}
     params["margins"] = ()  # one margin, the one bisected
     table = []
     print(f"conversion_drop margin per room size for <= {target} false alarms per hour on "

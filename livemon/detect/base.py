@@ -24,14 +24,31 @@ from __future__ import annotations
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+import msgspec
+
 if TYPE_CHECKING:
+    from livemon.config import Section
     from livemon.engine.room import RoomState
     from livemon.engine.window import KeyCounts, Rolling
 
 Severity = Literal["warn", "crit"]
 Suggestion = dict[str, Any] | None
+
+
+@cache
+def init_names(cls: Any) -> tuple[str, ...]:
+    """The hyper-parameters ``cls.__init__`` takes, in order (read once per class: every
+    new room builds its detectors, and ``inspect.signature`` costs more than that)."""
+    return tuple(inspect.signature(cls).parameters)
+
+
+def settings_for(cls: type, cfg: Section) -> dict[str, Any]:
+    """The settings of config section ``cfg`` that ``cls`` takes as hyper-parameters."""
+    names = init_names(cls)
+    return {k: v for k, v in msgspec.structs.asdict(cfg).items() if k in names}
 
 
 @dataclass(slots=True)
@@ -77,8 +94,8 @@ class Detector:
     _onset: float | None = None
 
     def _params(self) -> dict[str, Any]:
-        names = inspect.signature(type(self).__init__).parameters
-        return {name: getattr(self, name) for name in names if name != "self"}
+        cls: Any = type(self)  # (a class is hashable; mypy reads Detector's __hash__ as unbound)
+        return {name: getattr(self, name) for name in init_names(cls)}
 
     def clone(self) -> Detector:
         """A fresh detector with the same hyper-parameters and no state."""

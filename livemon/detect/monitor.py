@@ -10,21 +10,17 @@ the wall clock (``adapter_down``).
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections import deque
 from collections.abc import Mapping
-from functools import cache
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-import msgspec
-
 from livemon import events as ev
-from livemon.config import DetectConfig, Section, coerce_detect
+from livemon.config import DetectConfig, coerce_detect
 from livemon.detect.adapter_down import AdapterDownDetector
-from livemon.detect.base import Second, SecondDetector, StockDetector
+from livemon.detect.base import Second, SecondDetector, StockDetector, settings_for
 from livemon.detect.comment_surge import CommentSurgeDetector
 from livemon.detect.conversion_drop import ConversionDropDetector
 from livemon.detect.lifecycle import AlertBook
@@ -44,19 +40,6 @@ IMMEDIATE_KINDS = ("stock_out", "stock_low", "oversell", "adapter_down")
 SAMPLE_QUESTIONS = 3
 REFRESH_S = 5  # seconds of event time between evidence refreshes of an ongoing alert
 _second_of = itemgetter(0)  # of a TaggedComment
-
-
-@cache
-def _init_names(cls: type) -> frozenset[str]:
-    """The hyper-parameters ``cls`` takes (read once per class: every new room needs them,
-    and ``inspect.signature`` costs more than building the room's detectors)."""
-    return frozenset(inspect.signature(cls.__init__).parameters) - {"self"}
-
-
-def _params(cfg: Section, cls: type) -> dict[str, Any]:
-    """The settings of a config section that ``cls`` takes as hyper-parameters."""
-    names = _init_names(cls)
-    return {k: v for k, v in msgspec.structs.asdict(cfg).items() if k in names}
 
 
 def _minutes_covering(eta_s: float) -> int:
@@ -98,14 +81,15 @@ class RoomMonitor:
                               dict.fromkeys(IMMEDIATE_KINDS, 0.0))  # fmt: skip
         self.restock_minutes = cfg.stock.restock_minutes
         self.conversion = ConversionDropDetector(
-            **_params(cfg.conversion_drop, ConversionDropDetector),
+            **settings_for(ConversionDropDetector, cfg.conversion_drop),
             restock_minutes=self.restock_minutes,
         )
-        self.viewers = ViewerDropDetector(**_params(cfg.viewer_drop, ViewerDropDetector))
+        self.viewers = ViewerDropDetector(**settings_for(ViewerDropDetector, cfg.viewer_drop))
         surge = cfg.comment_surge
-        self.surge = CommentSurgeDetector(**_params(surge, CommentSurgeDetector))
-        self.tech = TechIssueDetector(**_params(cfg.tech_issue, TechIssueDetector))
-        self.adapter_down = AdapterDownDetector(**_params(cfg.adapter_down, AdapterDownDetector))
+        self.surge = CommentSurgeDetector(**settings_for(CommentSurgeDetector, surge))
+        self.tech = TechIssueDetector(**settings_for(TechIssueDetector, cfg.tech_issue))
+        self.adapter_down = AdapterDownDetector(
+            **settings_for(AdapterDownDetector, cfg.adapter_down))
         stock = cfg.stock
         self.stock_cfg = {"eta_s": stock.low_eta_s, "floor": stock.low_floor,
                           "clear_factor": stock.clear_factor,

@@ -9,16 +9,13 @@ tracker's projections, and keeps the ``behind_target`` alert in the room's
 from __future__ import annotations
 
 from livemon.config import BehindTargetConfig
-from livemon.detect.base import Second
+from livemon.detect.base import Second, settings_for
 from livemon.detect.behind_target import BehindTargetDetector, behind_detail
 from livemon.detect.lifecycle import AlertBook
 from livemon.engine.room import RoomState
 from livemon.engine.targets import TargetTracker
 
-__all__ = ["PARAMS", "TargetWatch", "behind_detail"]
-
-PARAMS = ("share", "clear_share", "crit_share", "sustain_s", "warmup_s",
-          "coupon_discount_cents", "coupon_count")  # fmt: skip
+__all__ = ["TargetWatch", "behind_detail"]
 
 
 class TargetWatch:
@@ -29,7 +26,7 @@ class TargetWatch:
         cfg = config or BehindTargetConfig()
         self.tracker = tracker
         self.book = book
-        self.detector = BehindTargetDetector(**{k: getattr(cfg, k) for k in PARAMS})
+        self.detector = BehindTargetDetector(**settings_for(BehindTargetDetector, cfg))
         self.state = state
         self._second = Second(0, 0, 0.0, 0, state)
         if wire:
