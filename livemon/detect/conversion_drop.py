@@ -197,7 +197,6 @@ class ConversionDropDetector(SecondDetector):
         if not 0 < clear_drop < 1:
             raise ValueError(f"clear_drop must be a share in (0, 1), got {clear_drop!r}")
         self.clear_drop = clear_drop
-        self._clear_drop = clear_drop
         self._log_keep_clear = math.log(1 - clear_drop)
         # While alarmed, the counts since the onset are kept explicitly.
         self._since_orders = 0
@@ -340,7 +339,7 @@ class ConversionDropDetector(SecondDetector):
         self._since_mu += mu
         self._seconds += 1
         # Back to the baseline against a ``clear_drop`` fall.
-        d = self._clear_drop
+        d = self.clear_drop
         llr = orders * self._log_keep_clear + d * mu
         clear = self._clear - llr
         self._clear = clear = clear if clear > 0.0 else 0.0
