@@ -233,7 +233,7 @@ class Recorder:
         as of the run's end.
         """
         run = self._run
-        if run is None or run.name != name or run.seq + run.count != seq:
+        if run is None or not self.continues_run(name, seq):
             self.end_run()
             run = self._run = _Run(name, seq, 0, {})
         # Grouped now, while the frame's events are still in the CPU's caches: at the
