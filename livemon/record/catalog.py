@@ -1,7 +1,7 @@
 """The SQLite catalog of recordings, through sqlite-utils.
 
 Tables: ``sessions`` (one row per session and room), ``seek`` (second of
-event time -> offset of the first record reaching it), ``commands`` (every
+event time -> offset of the first record reaching it, about one a minute), ``commands`` (every
 command and its result), ``alerts`` (every alert state change) and
 ``minutes`` (per-minute metrics for the review report).
 """
@@ -131,20 +131,28 @@ class Catalog:
 
     # -- batched rows -----------------------------------------------------
 
-    def add_seek(self, rows: list[dict[str, Any]]) -> None:
-        """Seek rows ``{session, room, second, offset}``; the first offset of a second wins."""
+    def add_seek(self, rows: list[tuple[str, str, int, int]]) -> None:
+        """Seek rows ``(session, room, second, offset)``: the record at ``offset`` is the
+        first to take the room's clock to ``second``; the first row of a second wins."""
         if rows:  # plain executemany: sqlite-utils' insert_all inspects the table each call
             self.db.conn.executemany(
                 "insert or ignore into seek (session, room, second, offset) values (?, ?, ?, ?)",
-                [(r["session"], r["room"], r["second"], r["offset"]) for r in rows],
+                rows,
             )
 
     def seek_offset(self, session: str, room: str, second: int) -> int | None:
-        """Offset of the first record reaching ``second`` or later, if any."""
+        """Where to start reading the room's log to reach ``second``: the offset of its
+        newest seek row at or before ``second`` (None before the first row).
+
+        Reading on from there meets every event of ``second`` and later: the
+        records before it took the clock only to earlier seconds. Rows are about
+        a minute of event time apart (``recorder.SEEK_EVERY_S``); recordings made before
+        that have a row per record, and are read alike.
+        """
         row = next(
             self.db.query(
-                "select offset from seek where session = ? and room = ? and second >= ? "
-                "order by second limit 1",
+                "select offset from seek where session = ? and room = ? and second <= ? "
+                "order by second desc limit 1",
                 [session, room, second],
             ),
             None,

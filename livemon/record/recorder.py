@@ -32,6 +32,12 @@ Failed = tuple[log.LogWriter, bytes, OSError]
 # From this many logs with bytes to sync in one tick on, they are fsynced on
 # SYNC_THREADS threads at once (``Recorder.write``); fewer are fsynced in turn.
 GROUP_SYNC_MIN = 16
+# A room's seek index gets a row for its first record, then for the first record that
+# takes its clock this many seconds (of event time) past the second of its previous row.
+# A seek starts reading at the newest row at or before the second it wants
+# (``Catalog.seek_offset``) and reads on: at most a minute of the room's records, where
+# a row per record made a hub of 500 rooms write ~5,000 SQLite rows a second.
+SEEK_EVERY_S = 60
 SYNC_THREADS = 16
 _pool: ThreadPoolExecutor | None = None
 
@@ -128,7 +134,7 @@ class Recorder:
         self.catalog = catalog or Catalog(record_dir)
         self.writers: dict[str, log.LogWriter] = {}
         self._seek_sec: dict[str, int] = {}
-        self._seek_rows: list[dict[str, Any]] = []
+        self._seek_rows: list[tuple[str, str, int, int]] = []  # (session, room, second, offset)
         self._frames: dict[str, int] = {}
         self._last_ts: dict[str, float] = {}
         self._command_rows: list[tuple[str, dict, dict, float | None]] = []
@@ -175,7 +181,8 @@ class Recorder:
     def append_frame(self, room: str, name: str, seq: int, count: int, frame: bytes,
                      second: int | None, ts: float | None, wall: float | None = None,
                      positions: list[int] | None = None) -> None:  # fmt: skip
-        """Record one adapter frame in ``room``'s log; ``second`` feeds the seek index.
+        """Record one adapter frame in ``room``'s log; ``second`` (the room's newest second
+        once the frame is folded) feeds the seek index (``SEEK_EVERY_S``).
 
         ``wall``, the hub's clock when it took the frame, is kept when the hub
         rejected an event of it for a ts too far ahead of it: replay folds with
@@ -202,11 +209,11 @@ class Recorder:
         offset = self.writer(room).append(record)
         self._frames[room] += 1
         self._progressed.add(room)
-        if second is not None and second > self._seek_sec.get(room, -1):
-            self._seek_sec[room] = second
-            self._seek_rows.append(
-                {"session": self.session, "room": room, "second": second, "offset": offset}
-            )
+        if second is not None:
+            last = self._seek_sec.get(room)
+            if last is None or second >= last + SEEK_EVERY_S:
+                self._seek_sec[room] = second
+                self._seek_rows.append((self.session, room, second, offset))
         if ts is not None:
             self._last_ts[room] = ts
 
