@@ -116,6 +116,33 @@ def read(path: Path, start: int = 0) -> Iterator[tuple[int, list[Any]]]:
                 pos = begin + length
 
 
+def events_parts(payload: list[Any]) -> tuple[bytes, bytes, bytes]:
+    """An ``EVENTS`` record's MessagePack encoding as three parts: what comes before
+    its frame (``payload[4]``), the frame's bytes themselves, and what comes after.
+
+    Joined, they are ``_encode(payload)``: an array header (a record has fewer
+    than 16 items), the four items before the frame, the frame as a MessagePack
+    bin (a header with its length, then its bytes), then the items after it.
+
+    >>> record = [EVENTS, "sim-1", 7, 2, b"frame", 1764000000.5]
+    >>> b"".join(events_parts(record)) == _encode(record)
+    True
+    """
+    frame = payload[4]
+    size = len(frame)
+    if size < 0x100:
+        bin_header = b"\xc4" + size.to_bytes(1, "big")
+    elif size < 0x10000:
+        bin_header = b"\xc5" + size.to_bytes(2, "big")
+    else:
+        bin_header = b"\xc6" + size.to_bytes(4, "big")
+    # _encode of a short list starts with its fixarray header (0x90 | length): the
+    # first one is swapped for the whole record's, the second one dropped.
+    head = _encode(payload[:4])
+    head = bytes((0x90 | len(payload),)) + head[1:] + bin_header
+    return head, frame, _encode(payload[5:])[1:]
+
+
 class LogWriter:
     """Appends records to one log file; ``write`` makes them durable.
 
@@ -139,17 +166,36 @@ class LogWriter:
         # Unbuffered: writes go to the OS by os.write, so a failure is seen where it happens.
         self._file = open(path, "ab", buffering=0, opener=private_opener)  # noqa: SIM115
         self.durable = self._file.tell()
+        # Queued bytes, in the pieces they came in, joined once by ``take``: a frame is
+        # copied once on its way to the file, and into memory that the previous
+        # tick's join freed (a fresh big buffer per record costs a page fault per 4 KB).
         # The magic is queued like a record: creating the file needs no disk space yet.
-        self._pending = bytearray(MAGIC if self.durable == 0 else b"")
-        self.offset = self.durable + len(self._pending)  # where the next record will start
+        self._pending: list[bytes] = [] if self.durable else [MAGIC]
+        self._pending_size = sum(map(len, self._pending))
+        self.offset = self.durable + self._pending_size  # where the next record will start
 
     def append(self, payload: list[Any]) -> int:
-        """Queue one record; return its offset in the file."""
-        body = _encode(payload)
+        """Queue one record; return its offset in the file.
+
+        An ``EVENTS`` record is queued in parts around its frame (the bytes of
+        ``_encode(payload)``, see ``events_parts``): the frame, most of a log's
+        bytes, is not copied into an encoded body of its own, and the CRC runs
+        over the parts in turn.
+        """
+        parts: tuple[bytes, ...]
+        if 4 < len(payload) < 16 and payload[0] == EVENTS and isinstance(payload[4], bytes):
+            parts = events_parts(payload)
+        else:
+            parts = (_encode(payload),)
+        crc = length = 0
+        for part in parts:
+            crc = zlib.crc32(part, crc)
+            length += len(part)
         at = self.offset
-        self._pending += HEADER.pack(len(body), zlib.crc32(body))
-        self._pending += body
-        self.offset += HEADER.size + len(body)
+        self._pending.append(HEADER.pack(length, crc))
+        self._pending += parts
+        self._pending_size += HEADER.size + length
+        self.offset += HEADER.size + length
         return at
 
     def take(self) -> bytes:
@@ -159,19 +205,21 @@ class LogWriter:
         another thread while appends go on. Bytes whose write failed go back
         with ``restore``.
         """
-        data = bytes(self._pending)
-        self._pending.clear()
+        data = b"".join(self._pending)
+        self._pending = []
+        self._pending_size = 0
         return data
 
     def restore(self, data: bytes) -> None:
         """Queue again, ahead of newer appends, bytes from ``take`` that ``write`` could not
         write (on the appending thread)."""
-        self._pending[:0] = data
+        self._pending.insert(0, data)
+        self._pending_size += len(data)
 
     @property
     def pending(self) -> int:
         """Bytes queued and not yet handed to ``write``."""
-        return len(self._pending)
+        return self._pending_size
 
     def write(self, data: bytes, sync: bool = True) -> None:
         """Write bytes from ``take`` to the file and, with ``sync``, to the disk.

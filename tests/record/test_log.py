@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from livemon.record import log
@@ -32,6 +34,19 @@ def test_round_trip(tmp_path):
     offsets = write(path, RECORDS)
     assert list(log.read(path)) == list(zip(offsets, RECORDS, strict=True))
     assert path.read_bytes().startswith(log.MAGIC)
+
+
+@pytest.mark.parametrize("size", [0, 255, 256, 65_535, 65_536, 300_000])
+@pytest.mark.parametrize("after", [[], [1764000000.5], [None, [0, 4]], [1.5, [2, 3]]])
+def test_an_events_record_is_the_bytes_of_its_whole_encoding(tmp_path, size, after):
+    """An ``EVENTS`` record, queued in parts around its frame, is byte for byte the
+    record of the whole payload encoded at once (what older builds wrote)."""
+    record = [log.EVENTS, "sim-1", 2**40, 1000, bytes(range(256)) * (size // 256)
+              + b"z" * (size % 256), *after]  # fmt: skip
+    body = msgspec.msgpack.encode(record)
+    writer = log.LogWriter(tmp_path / "s.lmrec")
+    writer.append(record)
+    assert writer.take() == log.MAGIC + log.HEADER.pack(len(body), zlib.crc32(body)) + body
 
 
 def test_nothing_is_written_before_flush(tmp_path):
