@@ -579,27 +579,30 @@ class RoomState:
 
     def metrics(self) -> dict[str, int | float | None]:
         """Every metric key of docs/protocol.md with its current value."""
-        w = self.windows
-        viewer_min = w["viewer_s"].total / 60.0
-        views = self.total_views
+        # The windows and totals read once each (a console gets every room's metrics ten
+        # times a second).
+        viewer_min = self._w_viewer_s.total / 60.0
+        views = self.total_reported if self.total_reported is not None else self.enters
+        orders_1m = self._w_orders.total
+        buyers = len(self.buyers)
         return {
             "online": self.online,
             "online_peak": self.online_peak,
             "total_views": views,
             "enters": self.enters,
-            "enters_1m": w["enters"].total,
+            "enters_1m": self._w_enters.total,
             "comments": self.comments,
-            "comments_1m": w["comments"].total,
+            "comments_1m": self._w_comments.total,
             "likes": self.likes,
-            "likes_1m": w["likes"].total,
+            "likes_1m": self._w_likes.total,
             "orders": self.orders,
-            "orders_1m": w["orders"].total,
+            "orders_1m": orders_1m,
             "units": self.units,
             "gmv_cents": self.gmv_cents,
-            "gmv_1m_cents": w["gmv"].total,
-            "buyers": len(self.buyers),
-            "conv_1m": round(w["orders"].total / viewer_min * 1000, 3) if viewer_min else None,
-            "conv_session": round(len(self.buyers) / views, 6) if views else None,
+            "gmv_1m_cents": self._w_gmv.total,
+            "buyers": buyers,
+            "conv_1m": round(orders_1m / viewer_min * 1000, 3) if viewer_min else None,
+            "conv_session": round(buyers / views, 6) if views else None,
             "gpm_cents": round(1000 * self.gmv_cents / views) if views else None,
             "refunds": self.refunds,
         }
@@ -609,13 +612,15 @@ class RoomState:
         now = self.newest_sec if self.newest_sec is not None else 0
         rows = []
         for p in self.products.values():
-            # p.rate_1m(now), inlined and read once for both (per product per snapshot).
+            # p.rate_1m(now) and p.eta_at(rate), inlined (per product per snapshot).
             units = p.units_1m
             rate = float(units.total if units.newest == now else units.sum_at(now))
+            stock = p.stock
             rows.append({
-                "sku": p.sku, "name": p.name, "price_cents": p.price_cents, "stock": p.stock,
+                "sku": p.sku, "name": p.name, "price_cents": p.price_cents, "stock": stock,
                 "sold": p.sold, "gmv_cents": p.gmv_cents, "rate_1m": rate,
-                "eta_s": p.eta_at(rate), "clicks": p.clicks, "listed": p.listed,
+                "eta_s": round(stock * 60.0 / rate, 1) if rate > 0 and stock is not None else None,
+                "clicks": p.clicks, "listed": p.listed,
             })  # fmt: skip
         return rows
 
