@@ -95,6 +95,10 @@ class CommentSurgeDetector(SecondDetector):
 
     def update(self, sec: int, comments: int, viewer_s: float) -> None:
         """Take closed second ``sec``: its comment count and its viewer-seconds."""
+        self.step(sec, comments, viewer_s)
+
+    def step(self, sec: int, comments: int, viewer_s: float) -> bool:
+        """``update``, returning ``alarm`` (the monitor's call, every second of every room)."""
         i = sec % self.window_s
         counts, exposure = self._counts, self._exposure
         total = self._sum = self._sum + comments - counts[i]
@@ -106,7 +110,7 @@ class CommentSurgeDetector(SecondDetector):
                 self._alarm = False
             elif ratio >= 2 * self.factor:
                 self._severity = "crit"
-            return
+            return self._alarm
         # The alarm test of ``ratio`` inlined (this runs every second), the
         # cheap count first.
         base = self._base
@@ -117,7 +121,7 @@ class CommentSurgeDetector(SecondDetector):
                 self._alarm = True
                 self._onset = float(sec - self.window_s + 1)
                 self._severity = "crit" if ratio >= 2 * self.factor else "warn"
-                return
+                return True
         if viewer_s > 0:
             # A running mean at first, then exponential weights: no first-second luck.
             seen = self._seen = self._seen + 1
@@ -125,6 +129,7 @@ class CommentSurgeDetector(SecondDetector):
             if seen < self._warm:  # max(alpha, 1/seen), the division only while it can win
                 weight = max(weight, 1 / seen)
             self._base = base + weight * (comments / viewer_s - base)
+        return False
 
     def observe(self, second: Second) -> None:
         """Take a closed second's comments and viewer-seconds."""

@@ -355,27 +355,32 @@ class ConversionDropDetector(SecondDetector):
 
     def observe(self, second: Second) -> None:
         """Take one closed second: the room's featured product, coupons, orders and exposure."""
-        state = second.state
+        self.step(second.state, second.sec, second.orders, second.viewer_s, second.coupon_live)
+
+    def step(self, state: Any, sec: int, orders: int, viewer_s: float, coupon_live: bool) -> bool:
+        """``observe`` with the second's numbers at hand (the monitor's call, every second of
+        every room); return ``alarm``."""
         featured = state.featured
         if featured != self._featured:
             if self._featured is not None:
-                self._switch = (second.sec, self._featured, featured)
+                self._switch = (sec, self._featured, featured)
             self._featured = featured
         product = state.products.get(featured) if featured else None
         if product is not None and product.stock == 0:
             if self._sold_out is None or self._sold_out[0] != featured:
-                self._sold_out = (featured, second.sec)  # type: ignore[assignment]
+                self._sold_out = (featured, sec)
                 # The trailing minute still holds the sales that emptied it.
-                self._rate_before = product.rate_1m(state.newest_sec)  # type: ignore[arg-type]
+                self._rate_before = product.rate_1m(state.newest_sec)
         elif self._sold_out is not None:
             self._sold_out = None
-        if second.coupon_live:
+        if coupon_live:
             # A coupon lifts orders for a while: judging conversion against a
             # coupon-free baseline, or learning the lift as normal, would both
             # raise a false drop when it ends. Coupon seconds are left out.
             self.skip()
-            return
-        self.update(second.sec, second.orders, second.viewer_s)
+            return self._alarm
+        self.update(sec, orders, viewer_s)
+        return self._alarm
 
     def cause(self, second: Second) -> tuple[str, dict[str, float]]:
         """What explains the fall, with its numbers: sold_out, product_switch, viewer_drop or none.

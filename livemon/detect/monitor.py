@@ -89,7 +89,8 @@ class RoomMonitor:
         self.surge = CommentSurgeDetector(**settings_for(CommentSurgeDetector, surge))
         self.tech = TechIssueDetector(**settings_for(TechIssueDetector, cfg.tech_issue))
         self.adapter_down = AdapterDownDetector(
-            **settings_for(AdapterDownDetector, cfg.adapter_down))
+            **settings_for(AdapterDownDetector, cfg.adapter_down)
+        )
         stock = cfg.stock
         self.stock_cfg = {"eta_s": stock.low_eta_s, "floor": stock.low_floor,
                           "clear_factor": stock.clear_factor,
@@ -132,9 +133,12 @@ class RoomMonitor:
         before the conversion drop, which may name it as cause."""
         self.per_second: list[SecondDetector] = [self.viewers, self.conversion, self.surge,
                                                  self.tech]  # fmt: skip
+        self._rule_detectors: list[SecondDetector] = []
         if self._rules:
             inputs = RuleInputs(self._rules)  # once a second for all of this room's rules
-            self.per_second += [RuleDetector(rule, inputs) for rule in self._rules]
+            self._rule_detectors = [RuleDetector(rule, inputs) for rule in self._rules]
+            self.per_second += self._rule_detectors
+        self._levels_read = self.viewers.reads(self._w_viewer_s)
         self._keys = [(detector.kind, None) for detector in self.per_second]  # their alerts
         self._key_set = frozenset(self._keys)
         self._pairs = list(zip(self.per_second, self._keys, strict=True))
@@ -178,21 +182,41 @@ class RoomMonitor:
                 self._restart(state)
         if sec < self._fresh_from:
             return
-        # One Second per room, refilled each second (no detector keeps it). A
-        # closed second always lies inside the windows, so its buckets are read
+        # A closed second always lies inside the windows, so its buckets are read
         # directly (``Rolling.at`` checks what cannot happen here).
-        s = self._second
         w = self._w_orders
-        s.sec, s.orders = sec, w.buckets[sec % w.span]
-        w = self._w_viewer_s
-        s.viewer_s = w.buckets[sec % w.span]
+        orders = w.buckets[sec % w.span]
+        levels = self._w_viewer_s
+        viewer_s = levels.buckets[sec % levels.span]
         w = self._w_comments
-        s.comments = w.buckets[sec % w.span]
-        s.coupon_live = bool(state.coupons) and self._coupon_live(state, sec + 1.0)
-        alarmed = False
-        for detector in self.per_second:
+        comments = w.buckets[sec % w.span]
+        coupon_live = bool(state.coupons) and self._coupon_live(state, sec + 1.0)
+        # One Second per room, refilled each second (no detector keeps it), for
+        # the alerts' words and the rules.
+        s = self._second
+        s.sec, s.orders, s.viewer_s, s.comments, s.coupon_live = (
+            sec, orders, viewer_s, comments, coupon_live)  # fmt: skip
+        # The built-in detectors take the numbers directly, as their ``observe``
+        # would read them from ``s``: this runs every second of every room. The
+        # online level goes in as a float, so their arithmetic takes the
+        # interpreter's float-only fast paths; the numbers are the same, as
+        # Python converts a whole number exactly below 2**53 (``MAX_ONLINE``).
+        online = float(viewer_s)
+        viewers = self.viewers
+        if self._levels_read:
+            alarmed = viewers.step(sec, online, levels)
+        else:
+            viewers.observe(s)
+            alarmed = viewers._alarm
+        if self.conversion.step(state, sec, orders, online, coupon_live):
+            alarmed = True
+        if self.surge.step(sec, comments, online):
+            alarmed = True
+        if self.tech.step(sec):
+            alarmed = True
+        for detector in self._rule_detectors:
             detector.observe(s)
-            if detector._alarm:  # the attribute, not the property: this runs every second
+            if detector._alarm:
                 alarmed = True
         active = self.book.active
         if not alarmed:

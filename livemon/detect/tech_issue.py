@@ -106,13 +106,18 @@ class TechIssueDetector(SecondDetector):
 
     def observe(self, second: Second) -> None:
         """Close one second (the complaints were ``add``-ed as their comments were tagged)."""
+        self.step(second.sec)
+
+    def step(self, sec: int) -> bool:
+        """``observe`` with the second at hand (the monitor's call); return ``alarm``."""
         if not self._pending and not self._users.entries and not self._alarm:
             # The usual second: no complaint in the window nor arriving, so
             # only the usual count decays (as ``update`` would do it).
             usual = self._usual
             self._usual = usual + self._alpha * (0 - usual)
-            return
-        self.update(second.sec)
+            return False
+        self.update(sec)
+        return self._alarm
 
     def detail(self, second: Second) -> str:
         """How many distinct viewers complain, and of what."""

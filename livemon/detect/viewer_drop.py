@@ -174,17 +174,26 @@ class ViewerDropDetector(SecondDetector):
     def update(self, sec: int, online: float) -> None:
         """Take the online level held during closed second ``sec``."""
         online = float(online)
-        self._take(sec, online, self._record(sec, online))
+        self.step(sec, online, self._record(sec, online))
 
     def observe(self, second: Second) -> None:
         """Take the online level of a closed second (its viewer-seconds)."""
         levels = second.levels
-        if levels is None or levels.span <= self.recent_s + 6:
+        if levels is None or not self.reads(levels):
             levels = self._record(second.sec, second.viewer_s)  # the engine's window is too short
-        self._take(second.sec, second.viewer_s, levels)
+        self.step(second.sec, second.viewer_s, levels)
 
-    def _take(self, sec: int, online: float, levels: Rolling) -> None:
-        """Take second ``sec``, judging it only if something can change.
+    def reads(self, levels: Rolling) -> bool:
+        """Whether ``levels`` (a window of online levels per second) reaches back far enough
+        for ``step`` to read past levels there."""
+        return levels.span > self.recent_s + 6
+
+    def step(self, sec: int, online: float, levels: Rolling) -> bool:
+        """Take second ``sec``, judging it only if something can change; return ``alarm``.
+
+        ``levels`` holds the online level of every second up to ``sec`` (a
+        window that ``reads``): ``observe`` with its numbers, for a caller
+        that has them at hand (the monitor, every second of every room).
 
         Most seconds need no judging: while online stays within 3 % of the
         highest level of the last ``recent_s`` seconds (and of the baseline),
@@ -195,7 +204,7 @@ class ViewerDropDetector(SecondDetector):
         """
         if (self._alarm and self._settled and online == self._online
                 and sec < self._alarm_sec + self.rebase_s):  # fmt: skip
-            return
+            return True
         if online >= self._floor:
             base = self._base
             self._base = base + self._alpha * (online - base)  # type: ignore[operator]
@@ -203,13 +212,14 @@ class ViewerDropDetector(SecondDetector):
             self._held = True
             if online > self._top:
                 self._set_top(online)
-            return
+            return self._alarm
         if online > self._calm:
             if online > self._top:  # possible only when ``_floor`` is off (warn_drop <= 3 %)
                 self._set_top(online)
             self._steady(sec, float(online), levels)
-            return
+            return self._alarm
         self._judge(sec, float(online), levels)
+        return self._alarm
 
     def _set_top(self, top: float) -> None:
         """Bound the levels by ``top``: online from 97 % of it is steady and no fall; over
