@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -170,12 +171,9 @@ class ConversionDropDetector(SecondDetector):
         self._h0 = [math.log(arl_s * (-math.log(1 - d) - d)) for d in drops]
         self._h_min = min(self._h0) + min(m for _, m in self._margin_points)
         self._decay = 0.5 ** (1 / half_life_s)
-        # The last ``lag_s`` seconds (orders, viewer-seconds) wait in two rings
-        # before the baseline learns them: no allocation per second.
-        self._lag_orders = [0] * lag_s
-        self._lag_exposure = [0.0] * lag_s
-        self._lag_n = 0  # seconds waiting
-        self._lag_i = 0  # the oldest one's slot once the rings are full
+        # The last ``lag_s`` seconds (orders, viewer-seconds) wait here, oldest
+        # first, before the baseline learns them.
+        self._lag: deque[tuple[int, float]] = deque()
         self._orders_w = 0.0  # weighted orders of the baseline
         self._exposure_w = 0.0  # weighted viewer-seconds of the baseline
         self._seen = 0.0  # orders the baseline has learnt from
@@ -259,26 +257,15 @@ class ConversionDropDetector(SecondDetector):
             return
         ow, ew = self._orders_w, self._exposure_w
         warm = self._seen >= self.warmup_orders and ew > 0  # the baseline before this second
-        lag = self.lag_s
-        if lag > 0:
-            i = self._lag_i
-            if self._lag_n < lag:
-                self._lag_n += 1
-                self._lag_orders[i], self._lag_exposure[i] = orders, viewer_s
-            else:
-                old_orders, old_exposure = self._lag_orders[i], self._lag_exposure[i]
-                self._lag_orders[i], self._lag_exposure[i] = orders, viewer_s
-                d = self._decay
-                self._orders_w = ow * d + old_orders
-                self._exposure_w = ew * d + old_exposure
-                if old_orders:
-                    self._seen += old_orders
-            self._lag_i = i + 1 if i + 1 < lag else 0
-        else:
+        lag = self._lag
+        lag.append((orders, viewer_s))
+        if len(lag) > self.lag_s:  # the second ``lag_s`` old teaches the baseline
+            old_orders, old_exposure = lag.popleft()
             d = self._decay
-            self._orders_w = self._orders_w * d + orders
-            self._exposure_w = self._exposure_w * d + viewer_s
-            self._seen += orders
+            self._orders_w = ow * d + old_orders
+            self._exposure_w = ew * d + old_exposure
+            if old_orders:  # (adding 0 would leave it as it is)
+                self._seen += old_orders
         if not warm or viewer_s <= 0:
             return
         mu = ow / ew * viewer_s
@@ -347,7 +334,7 @@ class ConversionDropDetector(SecondDetector):
             self._alarm = False
             self._clear = 0.0
             self.skip()
-            self._lag_n = 0  # the fall is not baseline material
+            self._lag.clear()  # the fall is not baseline material
         elif self._since_mu > 0 and 1 - self._since_orders / self._since_mu >= self.crit_drop:
             self._severity = "crit"  # the evidence's drop, without building the evidence
 

@@ -39,6 +39,7 @@ from livemon.events import MAX_TOTAL
 IMMEDIATE_KINDS = ("stock_out", "stock_low", "oversell", "adapter_down")
 SAMPLE_QUESTIONS = 3
 REFRESH_S = 5  # seconds of event time between evidence refreshes of an ongoing alert
+_NEVER = 1 << 62  # a second later than any: no tag waits to leave the window
 _second_of = itemgetter(0)  # of a TaggedComment
 
 
@@ -106,6 +107,7 @@ class RoomMonitor:
         self._pending: dict[int, list[TaggedComment]] = {}
         self._questions: deque[str] = deque(maxlen=SAMPLE_QUESTIONS)
         self._tags = KeyCounts(surge.window_s)
+        self._tags_leave = _NEVER  # the closed second at which the oldest tag leaves the window
         w = state.windows
         self._w_orders, self._w_viewer_s = w["orders"], w["viewer_s"]
         self._w_comments = w["comments"]
@@ -139,6 +141,7 @@ class RoomMonitor:
             self._rule_detectors = [RuleDetector(rule, inputs) for rule in self._rules]
             self.per_second += self._rule_detectors
         self._levels_read = self.viewers.reads(self._w_viewer_s)
+        self._read_second = bool(self._rule_detectors) or not self._levels_read
         self._keys = [(detector.kind, None) for detector in self.per_second]  # their alerts
         self._key_set = frozenset(self._keys)
         self._pairs = list(zip(self.per_second, self._keys, strict=True))
@@ -173,9 +176,8 @@ class RoomMonitor:
             tagged = self._pending.pop(sec, None)
             if tagged:
                 self._take_tags(sec, tagged)
-        entries = self._tags.entries
-        if entries and entries[0][0] <= sec - self._tags.span:
-            self._tags.expire(sec)  # only when a tag leaves the window
+        if sec >= self._tags_leave:  # (one compare: this runs every second)
+            self._expire_tags(sec)
         last, self._last_sec = self._last_sec, sec
         if last is not None and sec != last + 1:  # the clock jumped: how long was the room quiet?
             if (state.newest_sec or sec) - last > self.restart_gap_s:
@@ -191,11 +193,14 @@ class RoomMonitor:
         w = self._w_comments
         comments = w.buckets[sec % w.span]
         coupon_live = bool(state.coupons) and self._coupon_live(state, sec + 1.0)
-        # One Second per room, refilled each second (no detector keeps it), for
-        # the alerts' words and the rules.
+        # One Second per room (no detector keeps it), for the alerts' words and the
+        # rules: refilled before the detectors if one reads it, else only when an
+        # alert may need words (not in the usual quiet second).
         s = self._second
-        s.sec, s.orders, s.viewer_s, s.comments, s.coupon_live = (
-            sec, orders, viewer_s, comments, coupon_live)  # fmt: skip
+        filled = self._read_second
+        if filled:
+            s.sec, s.orders, s.viewer_s, s.comments, s.coupon_live = (
+                sec, orders, viewer_s, comments, coupon_live)  # fmt: skip
         # The built-in detectors take the numbers directly, as their ``observe``
         # would read them from ``s``: this runs every second of every room. The
         # online level goes in as a float, so their arithmetic takes the
@@ -226,6 +231,9 @@ class RoomMonitor:
                 if sec % REFRESH_S == 0:
                     self._refresh_low(state, active, sec)
                 return  # only stock alerts are open: nothing per second to sync
+        if not filled:
+            s.sec, s.orders, s.viewer_s, s.comments, s.coupon_live = (
+                sec, orders, viewer_s, comments, coupon_live)  # fmt: skip
         refresh = sec % REFRESH_S == 0
         for detector, key in self._pairs:
             alert = active.get(key)
@@ -298,6 +306,14 @@ class RoomMonitor:
                     question = True
             if question:
                 self._questions.append(comment.text[:60])
+        if self._tags_leave == _NEVER:
+            self._tags_leave = sec + self._tags.span
+
+    def _expire_tags(self, sec: int) -> None:
+        """Tags older than the window ending at closed second ``sec`` leave it."""
+        tags = self._tags
+        tags.expire(sec)
+        self._tags_leave = tags.entries[0][0] + tags.span if tags.entries else _NEVER
 
     # -- events -------------------------------------------------------------
 
