@@ -65,7 +65,9 @@ class Engine:
         last_name = None
         state: RoomState = None  # type: ignore[assignment]
         # The room's clock and newest second, mirrored in locals: only this loop
-        # (directly or through ``advance``) moves them while it runs.
+        # (directly or through ``advance``) moves them while it runs. ``next_sec``
+        # (the second after ``newest``) is a float: a float compares with a float
+        # several times faster than with an int, and whole seconds are exact floats.
         clock = newest = next_sec = 0.0
         for index, e in enumerate(events):
             if e.room != last_name:
@@ -74,7 +76,7 @@ class Engine:
                 handlers = state.handlers
                 changed.add(last_name)
                 clock, newest = state.clock, state.newest_sec
-                next_sec = newest + 1 if newest is not None else clock
+                next_sec = newest + 1.0 if newest is not None else clock
             # The second this event counts in (the rule in RoomState); inlined
             # because this loop runs once per event. ``newest`` is int(clock).
             ts = e.ts
@@ -90,7 +92,7 @@ class Engine:
                 else:
                     state.advance(ts)
                     newest = sec = state.newest_sec
-                    next_sec = sec + 1
+                    next_sec = sec + 1.0
             elif ts >= clock - LATENESS_S:
                 sec = int(ts)
             else:
