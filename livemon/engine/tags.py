@@ -77,10 +77,9 @@ def tag_batch(texts: list[str]) -> dict[int, list[str]]:
         return {0: tags} if tags else {}
     raw = "\x00".join(texts)
     joined = raw.lower()
-    if len(joined) != len(raw) or raw.count("\x00") != len(texts) - 1:
-        # A few characters lower-case to two ("İ"), or a text holds the separator:
-        # the separators would not count the texts.
-        return {i: tags for i, text in enumerate(texts) if (tags := tag_comment(text))}
+    if len(joined) != len(raw):
+        # A few characters lower-case to two ("İ"): the offsets would be off.
+        return _one_by_one(texts)
     found: dict[int, list[str]] = {}
     i = last = 0  # matches come in text order: count the separators since the last one
     for at, tag in _AUTOMATON.iter(joined):
@@ -92,4 +91,13 @@ def tag_batch(texts: list[str]) -> dict[int, list[str]]:
         elif tag not in seen:
             seen.append(tag)
             seen.sort(key=TAG_ORDER.__getitem__)
+    if i + joined.count("\x00", last) != len(texts) - 1:
+        # A text holds the separator: the separators did not count the texts. (Checked
+        # here, with the count the loop made anyway, instead of a count of its own.)
+        return _one_by_one(texts)
     return found
+
+
+def _one_by_one(texts: list[str]) -> dict[int, list[str]]:
+    """``tag_batch`` one text at a time."""
+    return {i: tags for i, text in enumerate(texts) if (tags := tag_comment(text))}
