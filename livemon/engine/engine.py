@@ -80,7 +80,7 @@ class Engine:
             # The second this event counts in (the rule in RoomState); inlined
             # because this loop runs once per event. ``newest`` is int(clock).
             ts = e.ts
-            if ts > clock:
+            if ts >= clock:  # (an equal ts counts in the newest second, as this branch gives)
                 if ts > horizon and ts > clock + future:
                     rejected.append((index, _too_far(e, clock, wall, future)))
                     self.too_far += 1
