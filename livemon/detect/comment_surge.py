@@ -112,9 +112,10 @@ class CommentSurgeDetector(SecondDetector):
                 self._severity = "crit"
             return self._alarm
         # The alarm test of ``ratio`` inlined (this runs every second), the
-        # cheap count first.
+        # cheap count first; floats are compared with 0.0 (the interpreter's
+        # float-only fast path, for the same answer).
         base = self._base
-        if (total * 60.0 / self.window_s >= self.min_per_min and base > 0 and exp_sum > 0
+        if (total * 60.0 / self.window_s >= self.min_per_min and base > 0.0 and exp_sum > 0.0
                 and self._seen >= 2 * self.window_s):  # fmt: skip
             ratio = total / exp_sum / base
             if ratio >= self.factor:
@@ -122,7 +123,7 @@ class CommentSurgeDetector(SecondDetector):
                 self._onset = float(sec - self.window_s + 1)
                 self._severity = "crit" if ratio >= 2 * self.factor else "warn"
                 return True
-        if viewer_s > 0:
+        if viewer_s > 0.0:
             # A running mean at first, then exponential weights: no first-second luck.
             seen = self._seen = self._seen + 1
             weight = self._alpha

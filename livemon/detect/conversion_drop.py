@@ -256,7 +256,9 @@ class ConversionDropDetector(SecondDetector):
             self._update_alarmed(orders, viewer_s)
             return
         ow, ew = self._orders_w, self._exposure_w
-        warm = self._seen >= self.warmup_orders and ew > 0  # the baseline before this second
+        # Floats are compared with 0.0, not 0: the interpreter's float-only fast
+        # path, for the same answer (this runs every second of every room).
+        warm = self._seen >= self.warmup_orders and ew > 0.0  # the baseline before this second
         lag = self._lag
         lag.append((orders, viewer_s))
         if len(lag) > self.lag_s:  # the second ``lag_s`` old teaches the baseline
@@ -266,7 +268,7 @@ class ConversionDropDetector(SecondDetector):
             self._exposure_w = ew * d + old_exposure
             if old_orders:  # (adding 0 would leave it as it is)
                 self._seen += old_orders
-        if not warm or viewer_s <= 0:
+        if not warm or viewer_s <= 0.0:
             return
         mu = ow / ew * viewer_s
         cum_orders, cum_mu = self._cum_orders, self._cum_mu
@@ -275,7 +277,7 @@ class ConversionDropDetector(SecondDetector):
         best, top = -1, 0.0
         for k, log_keep, drop in self._tests:
             score = scores[k] + orders * log_keep + drop * mu
-            if score <= 0:
+            if score <= 0.0:
                 scores[k], starts[k] = 0.0, None
                 continue
             if starts[k] is None:
@@ -290,7 +292,7 @@ class ConversionDropDetector(SecondDetector):
         self._last_sec = sec
         # A crossing needs score >= h + ln(mu) for some CUSUM; ln(mu) >= 1 - 1/mu,
         # so below that bound no logarithm is needed (the usual second).
-        if mu > 0 and top < self._h_min + 1.0 - 1.0 / mu:
+        if mu > 0.0 and top < self._h_min + 1.0 - 1.0 / mu:
             return
         log_mu = math.log(mu) if mu > 0 else -30.0
         shift = log_mu + self._margin_at(log_mu)
@@ -319,7 +321,7 @@ class ConversionDropDetector(SecondDetector):
     def _update_alarmed(self, orders: int, viewer_s: float) -> None:
         """One second while alarmed: count it, and clear once the rate is back."""
         base = self._alarm_base  # ``baseline``, which nothing moves while alarmed
-        if base is None or viewer_s <= 0:
+        if base is None or viewer_s <= 0.0:
             return
         mu = base * viewer_s
         self._since_orders += orders
@@ -335,7 +337,7 @@ class ConversionDropDetector(SecondDetector):
             self._clear = 0.0
             self.skip()
             self._lag.clear()  # the fall is not baseline material
-        elif self._since_mu > 0 and 1 - self._since_orders / self._since_mu >= self.crit_drop:
+        elif self._since_mu > 0.0 and 1.0 - self._since_orders / self._since_mu >= self.crit_drop:
             self._severity = "crit"  # the evidence's drop, without building the evidence
 
     # -- the second family: causes and words ---------------------------------

@@ -114,7 +114,7 @@ class TechIssueDetector(SecondDetector):
             # The usual second: no complaint in the window nor arriving, so
             # only the usual count decays (as ``update`` would do it).
             usual = self._usual
-            self._usual = usual + self._alpha * (0 - usual)
+            self._usual = usual + self._alpha * (0.0 - usual)
             return False
         self.update(sec)
         return self._alarm
