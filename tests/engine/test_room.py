@@ -87,13 +87,17 @@ def test_tagged_comments_reach_listeners_with_the_second_they_counted_in():
                      ("d", 101)]  # fmt: skip
 
 
-def test_consoles_get_the_newest_comments_tagged_and_memory_stays_bounded():
-    """take_comments returns the newest comments since the last take, tagged, oldest first;
-    a room holds at most COMMENTS_KEPT of them however many were folded."""
+@pytest.mark.parametrize("listened", [False, True])
+def test_consoles_get_the_newest_comments_tagged_and_memory_stays_bounded(listened):
+    """take_comments returns the newest comments since the last take, tagged, oldest first,
+    whether or not a comment listener has the passes tag every comment; a room holds at
+    most COMMENTS_KEPT of them however many were folded."""
     from livemon.engine.room import COMMENTS_KEPT
 
     engine = Engine()
     state = engine.room(R)
+    if listened:
+        state.comment_listeners.append(lambda room, tagged: None)
     texts = ["hi", "多少钱", "卡了"]
     for start in range(0, 3000, 300):  # many frames, with a tagging pass after each
         engine.apply([ev.Comment(room=R, ts=100 + i / 100, user=f"u{i}", text=texts[i % 3])
@@ -107,6 +111,12 @@ def test_consoles_get_the_newest_comments_tagged_and_memory_stays_bounded():
     engine.apply([ev.Comment(room=R, ts=131, user=f"v{i}", text="hi") for i in range(999)])
     shown = state.take_comments(COMMENTS_KEPT + 50)
     assert len(shown) == COMMENTS_KEPT and shown[-1]["user"] == "v998"
+    for i in range(7):  # passes of one comment each: a take spans several passes
+        engine.apply([ev.Comment(room=R, ts=140 + i, user=f"w{i}", text=texts[i % 3])])
+        state.tag_comments()
+    shown = state.take_comments(4)
+    assert [(c["user"], c["tags"]) for c in shown] == [("w3", []), ("w4", ["price"]),
+                                                       ("w5", ["lag"]), ("w6", [])]  # fmt: skip
 
 
 # -- windows ----------------------------------------------------------------------------------
