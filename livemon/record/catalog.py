@@ -87,12 +87,15 @@ class Catalog:
         )
 
     def add_session(self, session: str, room: str, path: str) -> None:
-        """Register a new (session, room) recording."""
-        self.db.table("sessions").insert(
-            {"session": session, "room": room, "path": path, "started_wall": time.time(),
-             "ended_wall": None, "first_ts": None, "last_ts": None, "frames": 0},
-            replace=True,
-        )  # fmt: skip
+        """Register a new (session, room) recording (it replaces a row of the same key)."""
+        # A plain statement: sqlite-utils' insert inspects the table on each call (~0.2 ms;
+        # a hub starting 500 rooms registers 500 recordings).
+        with self.db.conn:
+            self.db.conn.execute(
+                "insert or replace into sessions (session, room, path, started_wall, ended_wall,"
+                " first_ts, last_ts, frames) values (?, ?, ?, ?, null, null, null, 0)",
+                (session, room, path, time.time()),
+            )
 
     def update_session(self, session: str, room: str, **fields: Any) -> None:
         """Set ``fields`` on one session row."""
