@@ -24,6 +24,10 @@ from livemon.record.private import private_dir, private_opener
 MAGIC = b"LMREC\x01\r\n"
 HEADER = struct.Struct("<II")
 
+# From this frame size on, an EVENTS record is queued in parts (LogWriter.append): a copy
+# of the frame costs more than the parts' two small encodes (~1 us) only past ~32 KB.
+PARTS_MIN = 32 * 1024
+
 # Record kinds: the first item of every payload array.
 EVENTS = 0  # [EVENTS, adapter name, first seq, event count, frame bytes(, hub clock)]
 COMMAND = 1  # [COMMAND, command map, result map]
@@ -171,30 +175,28 @@ class LogWriter:
         # tick's join freed (a fresh big buffer per record costs a page fault per 4 KB).
         # The magic is queued like a record: creating the file needs no disk space yet.
         self._pending: list[bytes] = [] if self.durable else [MAGIC]
-        self._pending_size = sum(map(len, self._pending))
-        self.offset = self.durable + self._pending_size  # where the next record will start
+        self._queued_from = self.durable  # where the queued bytes start in the file
+        self.offset = self.durable + (0 if self.durable else len(MAGIC))  # the next record's place
 
     def append(self, payload: list[Any]) -> int:
         """Queue one record; return its offset in the file.
 
-        An ``EVENTS`` record is queued in parts around its frame (the bytes of
-        ``_encode(payload)``, see ``events_parts``): the frame, most of a log's
-        bytes, is not copied into an encoded body of its own, and the CRC runs
-        over the parts in turn.
+        An ``EVENTS`` record of a big frame (``PARTS_MIN`` bytes or more) is
+        queued in parts around its frame (the bytes of ``_encode(payload)``,
+        see ``events_parts``): the frame, most of a log's bytes, is not copied
+        into an encoded body of its own, and the CRC runs over the parts in turn.
         """
-        parts: tuple[bytes, ...]
-        if 4 < len(payload) < 16 and payload[0] == EVENTS and isinstance(payload[4], bytes):
-            parts = events_parts(payload)
+        frame = payload[4] if 4 < len(payload) < 16 and payload[0] == EVENTS else None
+        if isinstance(frame, bytes) and len(frame) >= PARTS_MIN:
+            head, frame, tail = events_parts(payload)
+            length = len(head) + len(frame) + len(tail)
+            crc = zlib.crc32(tail, zlib.crc32(frame, zlib.crc32(head)))
+            self._pending += (HEADER.pack(length, crc) + head, frame, tail)
         else:
-            parts = (_encode(payload),)
-        crc = length = 0
-        for part in parts:
-            crc = zlib.crc32(part, crc)
-            length += len(part)
+            body = _encode(payload)
+            length = len(body)
+            self._pending.append(HEADER.pack(length, zlib.crc32(body)) + body)
         at = self.offset
-        self._pending.append(HEADER.pack(length, crc))
-        self._pending += parts
-        self._pending_size += HEADER.size + length
         self.offset += HEADER.size + length
         return at
 
@@ -207,19 +209,19 @@ class LogWriter:
         """
         data = b"".join(self._pending)
         self._pending = []
-        self._pending_size = 0
+        self._queued_from = self.offset
         return data
 
     def restore(self, data: bytes) -> None:
         """Queue again, ahead of newer appends, bytes from ``take`` that ``write`` could not
         write (on the appending thread)."""
         self._pending.insert(0, data)
-        self._pending_size += len(data)
+        self._queued_from -= len(data)
 
     @property
     def pending(self) -> int:
         """Bytes queued and not yet handed to ``write``."""
-        return self._pending_size
+        return self.offset - self._queued_from
 
     def write(self, data: bytes, sync: bool = True) -> None:
         """Write bytes from ``take`` to the file and, with ``sync``, to the disk.

@@ -44,6 +44,7 @@ def test_an_events_record_is_the_bytes_of_its_whole_encoding(tmp_path, size, aft
     record = [log.EVENTS, "sim-1", 2**40, 1000, bytes(range(256)) * (size // 256)
               + b"z" * (size % 256), *after]  # fmt: skip
     body = msgspec.msgpack.encode(record)
+    assert b"".join(log.events_parts(record)) == body
     writer = log.LogWriter(tmp_path / "s.lmrec")
     writer.append(record)
     assert writer.take() == log.MAGIC + log.HEADER.pack(len(body), zlib.crc32(body)) + body
