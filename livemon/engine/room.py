@@ -274,6 +274,7 @@ class RoomState:
         self._run_starts: list[int] = []
         self._run_secs: list[int] = []
         self._run_sec: int | None = None  # the second of the newest run
+        self._run_bucket = 0  # its bucket in the comment window (sec % WINDOW_S, once per run)
         self._untagged_sec = _NEVER  # the oldest second among them
         self.second_listeners: list[SecondListener] = []
         self.comment_listeners: list[CommentListener] = []
@@ -414,11 +415,11 @@ class RoomState:
 
     def _comment(self, e: ev.Comment, sec: int) -> None:
         self.comments += 1
-        w = self._w_comments
-        w.buckets[sec % WINDOW_S] += 1
-        w.total += 1
         if sec != self._run_sec:
             self._new_run(sec)
+        w = self._w_comments
+        w.buckets[self._run_bucket] += 1
+        w.total += 1
         self._untagged.append(e)
 
     def _new_run(self, sec: int) -> None:
@@ -426,6 +427,7 @@ class RoomState:
         self._run_starts.append(len(self._untagged))
         self._run_secs.append(sec)
         self._run_sec = sec
+        self._run_bucket = sec % WINDOW_S
         if sec < self._untagged_sec:
             self._untagged_sec = sec
 
