@@ -128,3 +128,31 @@ def test_skipping_held_seconds_changes_nothing(settings):
     engine.apply([ev.Viewers(room="r", ts=ts, online=v) for ts, v in reports])
     assert traces[0] == traces[1]
     assert sum(alarm for _, alarm, *_ in traces[1]) > 0 and skipped > len(traces[0]) / 2
+
+
+def test_a_recent_level_longer_than_the_engines_window_is_read_from_the_detectors_own():
+    """With ``recent_s`` 58 the engine's 61-second ``viewer_s`` window is too short for the
+    recent level, so the monitor feeds the detector through ``observe`` (its own levels): the
+    sim's viewer drop opens as a lone detector fed each second's level opens it."""
+    from livemon.bench.detect import typed_events
+    from livemon.detect import Monitor
+    from livemon.engine import Engine
+
+    cfg = config.load(None, ["detect.viewer_drop.recent_s=58"])
+    events, _ = typed_events({"scenario": "viewer_drop", "seed": 3, "minutes": 20,
+                              "viewers": 1000})  # fmt: skip
+    monitor = Monitor(cfg.detect)
+    Engine(on_new_room=monitor).apply(events)
+    opened = [(ts, alert["onset"], alert["evidence"]) for ts, alert in monitor.drain()
+              if alert["kind"] == "viewer_drop" and alert["state"] == "open"]  # fmt: skip
+
+    lone, first = ViewerDropDetector(**cfg["detect"]["viewer_drop"]), []
+
+    def listen(state, sec: int) -> None:
+        lone.update(sec, state.windows["viewer_s"].at(sec))
+        if lone.alarm and not first:
+            evidence = {k: round(v, 3) for k, v in lone.evidence.items()}
+            first.append((sec + 1.0, lone.onset, evidence))
+
+    Engine(on_new_room=lambda state: state.second_listeners.append(listen)).apply(events)
+    assert first and opened[0] == first[0]
