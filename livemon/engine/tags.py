@@ -48,8 +48,8 @@ def tag_comment(text: str) -> list[str]:
     []
     """
     found = _matches(text.lower(), overlapping=True)
-    if not found:
-        return []
+    if len(found) <= 1:  # the usual cases, without a set and a sort
+        return [_TAG_OF[found[0][0]]] if found else []
     return sorted({_TAG_OF[word] for word, _, _ in found}, key=TAG_ORDER.__getitem__)
 
 
