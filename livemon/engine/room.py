@@ -371,16 +371,21 @@ class RoomState:
         elif sec - self._book_since >= self.refund_window_s:
             self._turn_books(sec)
         last_closable = int(ts - LATENESS_S) - 1
-        if last_closable > self.closed_sec:  # type: ignore[operator]
+        closed: int = self.closed_sec  # type: ignore[assignment]  # set at the first step
+        if last_closable > closed:
             if self._untagged and self._untagged_sec <= last_closable:
                 # A closing second must see its comments' tags; waiting for the
                 # oldest untagged comment's second to close tags ~6 s of
                 # comments in one pass instead of one pass per second.
                 self.tag_comments()
-            first = self.closed_sec + 1  # type: ignore[operator]
-            if first < sec - WINDOW_S + 1:  # (not max(): this runs once per room-second)
-                first = sec - WINDOW_S + 1
             self.closed_sec = last_closable
+            if last_closable == closed + 1:  # the usual step: one second closes
+                for listener in self.second_listeners:
+                    listener(self, last_closable)
+                return
+            first = closed + 1  # seconds that left every window close unheard
+            if first < sec - WINDOW_S + 1:
+                first = sec - WINDOW_S + 1
             for s in range(first, last_closable + 1):
                 for listener in self.second_listeners:
                     listener(self, s)
