@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import math
 from bisect import bisect_right
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -143,62 +142,6 @@ def unpack_order(packed: int | tuple[int, int, int, int]) -> tuple[int, int, int
 # A closed-second listener: called once per second of event time that can no
 # longer receive events, in order, with the room and that second.
 SecondListener = Callable[["RoomState", int], None]
-
-
-class KeptComments:
-    """A room's newest comments for consoles (at most ``COMMENTS_KEPT``), oldest first,
-    with the tags their tagging pass found.
-
-    Kept as each pass left them (its newest comments, and its tags by place in
-    the pass) and paired only when consoles take them: the pass does no work
-    per comment for a console that may never look.
-    """
-
-    __slots__ = ("passes", "count")
-
-    def __init__(self) -> None:
-        # (comments, the pass's tags by place in the pass, the place of comments[0])
-        self.passes: deque[tuple[list[ev.Comment], dict[int, list[str]], int]] = deque()
-        self.count = 0
-
-    def add(self, comments: list[ev.Comment], found: dict[int, list[str]], first: int) -> None:
-        """Keep the newest ``comments`` of a pass (``first``: the place of the first of them
-        in the pass; ``found``: the pass's tags by place); the oldest go past COMMENTS_KEPT."""
-        if not comments:
-            return
-        self.passes.append((comments, found, first))
-        self.count += len(comments)
-        excess = self.count - COMMENTS_KEPT
-        while excess > 0:
-            oldest, its_found, its_first = self.passes[0]
-            if len(oldest) <= excess:
-                self.passes.popleft()
-                drop = len(oldest)
-            else:
-                self.passes[0] = (oldest[excess:], its_found, its_first + excess)
-                drop = excess
-            self.count -= drop
-            excess -= drop
-
-    def newest(self, n: int) -> list[tuple[ev.Comment, list[str] | None]]:
-        """The newest ``n`` comments, oldest first, each with its tags (None: it had none)."""
-        shown: list[tuple[ev.Comment, list[str] | None]] = []
-        for comments, found, first in reversed(self.passes):  # newest pass first
-            if len(shown) >= n:
-                break
-            start = max(0, len(comments) - (n - len(shown)))
-            shown[:0] = [(c, found.get(first + i)) for i, c in enumerate(comments[start:], start)]
-        return shown
-
-    def clear(self) -> None:
-        """Forget every comment kept."""
-        self.passes.clear()
-        self.count = 0
-
-    def __len__(self) -> int:
-        return self.count
-
-
 # An event listener: called after an event of its type changed the room.
 EventListener = Callable[["RoomState", Any, int], None]
 # A tagged comment: the second it counted in, the comment, and its tags.
@@ -264,8 +207,8 @@ class RoomState:
         self._w_enters, self._w_comments, self._w_likes = w["enters"], w["comments"], w["likes"]
         self._w_orders, self._w_units, self._w_gmv = w["orders"], w["units"], w["gmv"]
         # The newest comments (at most COMMENTS_KEPT) folded since the hub last took
-        # them, for consoles, with their tags.
-        self.new_comments = KeptComments()
+        # them (tagged, for consoles).
+        self.new_comments: list[ev.Comment] = []
         # Comments folded since the last tagging pass, and the second each counted
         # in, kept as runs: a run starts at ``_untagged[_run_starts[k]]`` and its
         # comments counted in ``_run_secs[k]``. Comments come mostly in order, so
@@ -304,7 +247,7 @@ class RoomState:
         self.__dict__.update(state)
         self.second_listeners = []
         self.comment_listeners = []
-        self.new_comments = KeptComments()
+        self.new_comments = []
         self.handlers = self._own_handlers()
 
     def on_event(self, kind: type, listener: EventListener) -> None:
@@ -440,27 +383,25 @@ class RoomState:
         """Tag the comments folded since the last call, in one pass.
 
         The pass's tagged comments go to the comment listeners (the detectors)
-        in one call each; with none, only the comments kept for consoles are
-        tagged. This runs before any second closes (and when comments are
-        taken), so the outcome does not depend on batching, and a frame of one
-        comment does not pay for a tagging pass of its own.
+        in one call each; with none there is nothing to tag here, as consoles
+        get their tags when comments are taken. This runs before any second closes (and when
+        comments are taken), so the outcome does not depend on batching, and
+        a frame of one comment does not pay for a tagging pass of its own.
         """
         pending, self._untagged = self._untagged, []
         starts, secs = self._run_starts, self._run_secs
         self._run_starts, self._run_secs, self._run_sec = [], [], None
         self._untagged_sec = _NEVER
-        # Consoles are shown the newest few: older ones go now, while still in the
-        # cache, not by the ten thousand at the next broadcast tick. Their tags are
-        # kept with them, so that a console's take does not tag them again.
-        cut = max(0, len(pending) - COMMENTS_KEPT)
-        listeners = self.comment_listeners
-        if listeners:
-            found = tag_batch(list(map(_text_of, pending)))
-        else:  # only consoles want tags: those of the comments they may be shown
-            tail = tag_batch(list(map(_text_of, pending[cut:])))
-            found = {cut + i: tags for i, tags in tail.items()}
-        self.new_comments.add(pending[cut:] if cut else pending, found, cut)
-        if not found or not listeners:
+        kept = self.new_comments
+        kept += pending
+        if len(kept) > COMMENTS_KEPT:
+            # Consoles are shown the newest few: older ones go now, while still in
+            # the cache, not by the ten thousand at the next broadcast tick.
+            del kept[:-COMMENTS_KEPT]
+        if not self.comment_listeners:
+            return
+        found = tag_batch(list(map(_text_of, pending)))
+        if not found:
             return
         # One call per pass, not per comment: a tuple each instead of a dict and a call.
         tagged = [
@@ -478,13 +419,14 @@ class RoomState:
 
     def take_comments(self, newest: int) -> list[dict[str, Any]]:
         """The newest ``newest`` comments (at most ``COMMENTS_KEPT``) since the last call,
-        as docs/protocol.md items, with the tags their tagging pass found."""
+        as docs/protocol.md items."""
         if self._untagged:
             self.tag_comments()
-        shown = self.new_comments.newest(newest)
-        self.new_comments.clear()
-        return [{"ts": e.ts, "user": e.user, "text": e.text, "tags": tags or []}
-                for e, tags in shown]  # fmt: skip
+        taken, self.new_comments = self.new_comments, []
+        shown = taken[max(0, len(taken) - newest) :]
+        found = tag_batch([e.text for e in shown])
+        return [{"ts": e.ts, "user": e.user, "text": e.text, "tags": found.get(i, [])}
+                for i, e in enumerate(shown)]  # fmt: skip
 
     def _like(self, e: ev.Like, sec: int) -> None:
         if self.likes + e.n > MAX_TOTAL:
