@@ -16,16 +16,24 @@ from livemon import wire
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", help="a TOML file laid over the defaults (config/livemon.toml "
-                   "lists them all)")
-    p.add_argument("--set", action="append", default=[], metavar="NAME.key=value",
-                   help="override one setting, e.g. sim.seed=3 or guardrails.max_coupon_count=50")
+    p.add_argument(
+        "--config", help="a TOML file laid over the defaults (config/livemon.toml lists them all)"
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME.key=value",
+        help="override one setting, e.g. sim.seed=3 or guardrails.max_coupon_count=50",
+    )
     p.add_argument("--record-dir", help="where sessions are recorded (default: hub.record_dir)")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="livemon", description=(
-        "Real-time monitoring and control console for live-streaming e-commerce."))
+    parser = argparse.ArgumentParser(
+        prog="livemon",
+        description=("Real-time monitoring and control console for live-streaming e-commerce."),
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="hub + sim adapter + console in one process (the demo)")
@@ -40,13 +48,22 @@ def _parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=None)
-    p.add_argument("--adapter", action="append", default=[], metavar="NAME",
-                   help="run this adapter inside the hub (repeatable)")
+    p.add_argument(
+        "--adapter",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run this adapter inside the hub (repeatable)",
+    )
     p.add_argument("--room", default="room-1", help="room of the in-process adapters")
     p.add_argument("--tls-cert", help="PEM certificate: serve wss:// (default hub.tls_cert)")
     p.add_argument("--tls-key", help="PEM private key of --tls-cert (default: hub.tls_key)")
-    p.add_argument("--bus", metavar="nats://HOST:PORT", help="run as one hub of a cluster on "
-                   "NATS JetStream (default: bus.url; empty: embedded, no NATS)")
+    p.add_argument(
+        "--bus",
+        metavar="nats://HOST:PORT",
+        help="run as one hub of a cluster on "
+        "NATS JetStream (default: bus.url; empty: embedded, no NATS)",
+    )
 
     p = sub.add_parser("console", help="attach the console to a running hub")
     p.add_argument("--url", default=f"ws://127.0.0.1:{wire.DEFAULT_PORT}")
@@ -54,24 +71,37 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--watch", action="store_true", help="read-only (side screen)")
     p.add_argument("--ca", help="PEM CA file that signed a wss:// hub's certificate")
 
-    p = sub.add_parser("stage", help="the streamer's side screen alone (watch-only), "
-                       "in this terminal or with --web in a browser")
+    p = sub.add_parser(
+        "stage",
+        help="the streamer's side screen alone (watch-only), "
+        "in this terminal or with --web in a browser",
+    )
     p.add_argument("--url", default=f"ws://127.0.0.1:{wire.DEFAULT_PORT}")
-    p.add_argument("--token", default=None,
-                   help="a watch token (default: LIVEMON_WATCH_TOKEN)")
+    p.add_argument("--token", default=None, help="a watch token (default: LIVEMON_WATCH_TOKEN)")
     p.add_argument("--room", default=None, help="the room to show (default: the first)")
-    p.add_argument("--web", type=int, default=None, metavar="PORT",
-                   help="serve the stage screen to browsers on PORT (textual-serve)")
-    p.add_argument("--host", default=None,
-                   help="with --web: address to bind (default 127.0.0.1; another address "
-                        "needs a watch token, never a control token)")
+    p.add_argument(
+        "--web",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="serve the stage screen to browsers on PORT (textual-serve)",
+    )
+    p.add_argument(
+        "--host",
+        default=None,
+        help="with --web: address to bind (default 127.0.0.1; another address "
+        "needs a watch token, never a control token)",
+    )
     p.add_argument("--ca", help="PEM CA file that signed a wss:// hub's certificate")
 
     p = sub.add_parser("adapter", help="run one adapter as its own process, feeding a hub")
     p.add_argument("name")
     p.add_argument("--hub", default=f"ws://127.0.0.1:{wire.DEFAULT_PORT}")
-    p.add_argument("--bus", metavar="nats://HOST:PORT",
-                   help="feed the cluster's stream on NATS directly, not a hub (no token)")
+    p.add_argument(
+        "--bus",
+        metavar="nats://HOST:PORT",
+        help="feed the cluster's stream on NATS directly, not a hub (no token)",
+    )
     p.add_argument("--token", default=None, help="ingest token (default: LIVEMON_INGEST_TOKEN)")
     p.add_argument("--ca", help="PEM CA file that signed a wss:// hub's certificate")
     p.add_argument("--room", default="room-1")
@@ -89,16 +119,32 @@ def _parser() -> argparse.ArgumentParser:
     from livemon.replay_cmd import add_arguments
 
     add_arguments(p)
-    p.add_argument("--speed", default=None,
-                   help="1, 2, 10, 60 (x real time) or max (default: 10; --headless: max)")
-    p.add_argument("--from", dest="start_s", type=float, default=0.0, metavar="SECONDS",
-                   help="seek: start playing this many seconds into the session")
-    p.add_argument("--headless", action="store_true", help="no console: every alert change as "
-                   "a JSON line, then the final snapshot as one JSON object")
+    p.add_argument(
+        "--speed",
+        default=None,
+        help="1, 2, 10, 60 (x real time) or max (default: 10; --headless: max)",
+    )
+    p.add_argument(
+        "--from",
+        dest="start_s",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="seek: start playing this many seconds into the session",
+    )
+    p.add_argument(
+        "--headless",
+        action="store_true",
+        help="no console: every alert change as "
+        "a JSON line, then the final snapshot as one JSON object",
+    )
     p.add_argument("--no-console", action="store_true", help="the same as --headless")
 
-    p = sub.add_parser("report", help="the session review (复盘): curves, products, alerts, "
-                       "what each command did, hosts, questions")
+    p = sub.add_parser(
+        "report",
+        help="the session review (复盘): curves, products, alerts, "
+        "what each command did, hosts, questions",
+    )
     add_arguments(p)
     from livemon.report.cli import add_arguments as add_report_arguments
 
@@ -108,15 +154,24 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sessions", help="list the recorded sessions; prune old ones")
     p.add_argument("--record-dir", default="recordings")
-    p.add_argument("--prune", action="store_true", help="remove finished recordings that match "
-                   "--older-than and/or --max-size (open sessions are kept)")
+    p.add_argument(
+        "--prune",
+        action="store_true",
+        help="remove finished recordings that match "
+        "--older-than and/or --max-size (open sessions are kept)",
+    )
     p.add_argument("--older-than", metavar="AGE", help="with --prune: e.g. 30d, 12h")
-    p.add_argument("--max-size", metavar="SIZE", help="with --prune: keep the newest within "
-                   "this size, e.g. 10G")
+    p.add_argument(
+        "--max-size",
+        metavar="SIZE",
+        help="with --prune: keep the newest within this size, e.g. 10G",
+    )
     p.add_argument("--dry-run", action="store_true", help="with --prune: only say what would go")
 
-    p = sub.add_parser("rules", help="rules a user writes: test FILE [--session ID ...] tries "
-                       "them on recorded sessions")
+    p = sub.add_parser(
+        "rules",
+        help="rules a user writes: test FILE [--session ID ...] tries them on recorded sessions",
+    )
     p.add_argument("which", choices=["test"])
     p.add_argument("rest", nargs=argparse.REMAINDER)
 
@@ -445,8 +500,11 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     _definitions("per host shift (snapshot shift and shifts[])", SHIFT_METRICS)
     _definitions("per target (snapshot targets[])", TARGET_FIELDS)
     _definitions("alerts", ALERT_KINDS, 16)
-    _definitions("rule names beyond the metrics above ([[detect.rules]] conditions and "
-                 "messages)", EXTRA_VARIABLES, 20)
+    _definitions(
+        "rule names beyond the metrics above ([[detect.rules]] conditions and messages)",
+        EXTRA_VARIABLES,
+        20,
+    )
     rules = compile_rules(config_mod.load(args.config, args.set).detect.rules)
     print(f"\nrules in force ({len(rules)}):" if rules else "\nrules in force: none")
     for r in rules:

@@ -241,9 +241,7 @@ def _minimal(kind: str) -> dict[str, Any]:
     sample = {"room": "r", "ts": 0.0, "n": 1, "qty": 1, "online": 0, "available": 0,
               "price_cents": 0, "value_cents": 0, "discount_cents": 1, "count": 1,
               "on": True, "sku": "s"}  # fmt: skip
-    return {
-        name: sample.get(name, "x") for name, _, required in _RULES[kind] if required
-    }
+    return {name: sample.get(name, "x") for name, _, required in _RULES[kind] if required}
 
 
 def decode_event(data: bytes) -> Event:

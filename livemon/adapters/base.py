@@ -176,4 +176,3 @@ class Adapter(abc.ABC):
         if self._feed_listeners is None:
             self._feed_listeners = []
         self._feed_listeners.append(listener)
-

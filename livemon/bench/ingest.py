@@ -161,8 +161,10 @@ def main(argv: list[str]) -> int:
                   f"{unpack:12,.0f} {rate / unpack:6.2f}")  # fmt: skip
     if args.bus:
         bus_rows(args.bus, [r for r in runs if r[0].startswith("sim")], rates)
-    print("hub ev/s: websocket -> validate -> engine + detectors -> recorder, until the last seq "
-          "is acked (fsynced); decode: the same frames, typed decode only (the hub's decoder); "
-          "fold: decode + engine + detectors in-process; unpack: the same frames as generic "
-          "MessagePack (msgpack.unpackb); each ratio is hub ev/s over the column before it")
+    print(
+        "hub ev/s: websocket -> validate -> engine + detectors -> recorder, until the last seq "
+        "is acked (fsynced); decode: the same frames, typed decode only (the hub's decoder); "
+        "fold: decode + engine + detectors in-process; unpack: the same frames as generic "
+        "MessagePack (msgpack.unpackb); each ratio is hub ev/s over the column before it"
+    )
     return 0

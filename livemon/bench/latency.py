@@ -88,6 +88,8 @@ def main(argv: list[str]) -> int:
         print(f"feeding {args.rate:,} events/s for {args.seconds:g} s ...", file=sys.stderr)
         ms = asyncio.run(_run(port, args.rate, args.seconds, args.tick))
     p50, p90, p99 = np.percentile(ms, [50, 90, 99])
-    print(f"rate {args.rate:,} events/s, {len(ms):,} probes: event sent -> in a snapshot "
-          f"p50 {p50:.0f} ms, p90 {p90:.0f} ms, p99 {p99:.0f} ms, max {ms.max():.0f} ms")
+    print(
+        f"rate {args.rate:,} events/s, {len(ms):,} probes: event sent -> in a snapshot "
+        f"p50 {p50:.0f} ms, p90 {p90:.0f} ms, p99 {p99:.0f} ms, max {ms.max():.0f} ms"
+    )
     return 0

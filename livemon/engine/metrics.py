@@ -19,7 +19,7 @@ METRICS: dict[str, str] = {
     "gmv_1m_cents": "the same in the trailing 60 s",
     "buyers": "distinct buyers who placed an order in the session (a refund does not remove them)",
     "conv_1m": "orders in the window / viewer-minutes in the window x 1,000 "
-               "(viewer-minutes = integral of online over the trailing 60 s of event time)",
+    "(viewer-minutes = integral of online over the trailing 60 s of event time)",
     "conv_session": "buyers / total_views (销售转化率), a ratio, nil before any views",
     "gpm_cents": "1,000 x gmv_cents / total_views (千次观看成交金额), nil before any views",
     "refunds": "refunds counted in the session",

@@ -66,8 +66,7 @@ class RoomPlan:
         self.targets = {k: int(v) for k, v in session.targets.items()}
         self.duration_s = float(session.duration_s)
         self.hosts: list[dict[str, Any]] = [
-            {"name": h.name, "start_min": h.start_min, "end_min": h.end_min}
-            for h in session.hosts
+            {"name": h.name, "start_min": h.start_min, "end_min": h.end_min} for h in session.hosts
         ]
         self.tracker = TargetTracker(state, self.targets, self.duration_s, wire=False)
         self.watch = TargetWatch(state, self.tracker, book, behind, wire=False)

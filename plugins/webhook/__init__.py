@@ -38,8 +38,12 @@ class WebhookAdapter(Adapter):
         ),
         "fields": FieldMap(dict, {}, "generic form: dotted path of each field (see config)"),
         "remember": Option(int, 100_000, "delivery and order-line ids kept for de-duplication"),
-        "ack_timeout_s": Option(float, 4.0, "seconds a delivery waits for the hub to record "
-                                "its events before the answer is 503 (Shopify waits 5 s)"),
+        "ack_timeout_s": Option(
+            float,
+            4.0,
+            "seconds a delivery waits for the hub to record "
+            "its events before the answer is 503 (Shopify waits 5 s)",
+        ),
     }
 
     def __init__(self, room: str = "room-1", **options: Any) -> None:

@@ -207,8 +207,12 @@ async def test_a_webhook_on_the_bus_answers_200_only_once_its_order_is_stored(
         assert status == 200
 
         hub = await start_hub(tmp_path, "a", nats_server.url)
-        await until(lambda: "shop-room" in hub[0].engine.rooms
-                    and totals(hub[0], "shop-room")["orders"] == 2, what="both orders folded")
+        await until(
+            lambda: (
+                "shop-room" in hub[0].engine.rooms and totals(hub[0], "shop-room")["orders"] == 2
+            ),
+            what="both orders folded",
+        )
         await asyncio.sleep(0.3)  # a second copy of order 2 would land meanwhile
         assert (totals(hub[0], "shop-room")["orders"],
                 totals(hub[0], "shop-room")["gmv_cents"]) == (2, 5900 + 2000)  # fmt: skip

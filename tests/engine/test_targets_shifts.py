@@ -129,8 +129,10 @@ def test_behind_target_alert_in_the_book_with_the_coupon_template():
     opened = [a for _, a in book.drain() if a["kind"] == "behind_target"]
     assert len(opened) == 1 and opened[0]["state"] == "open"
     assert opened[0]["since"] == T0 + 179  # judged from t=120 s (warm-up), 60 s under share
-    assert opened[0]["suggest"] == {"action": "coupon",
-                                    "args": {"discount_cents": 800, "count": 50}}
+    assert opened[0]["suggest"] == {
+        "action": "coupon",
+        "args": {"discount_cents": 800, "count": 50},
+    }
     assert "behind by" in opened[0]["detail"] and "at this pace" in opened[0]["detail"]
 
 

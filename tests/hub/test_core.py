@@ -87,7 +87,11 @@ def test_a_command_is_decided_once_per_id() -> None:
     assert rules.route(command).forward and rules.results["c1"] is PENDING
     assert rules.route(command).wait
     assert rules.finish(command, {"ok": True, "detail": "pinned"}) == {
-        "op": "result", "id": "c1", "ok": True, "detail": "pinned"}
+        "op": "result",
+        "id": "c1",
+        "ok": True,
+        "detail": "pinned",
+    }
     again = rules.route({**command, "args": {"text": "other"}})
     assert again.result == {"op": "result", "id": "c1", "ok": True, "detail": "pinned"}
     assert not again.forward and not again.new

@@ -28,8 +28,9 @@ async def test_a_metrics_row_per_closed_minute_and_a_seek_row_per_minute(tmp_pat
     assert 4 <= len(minutes) <= 5  # the last minute closes only if events follow it
     orders = [json.loads(m["metrics"])["orders"] for m in minutes]
     assert orders == sorted(orders) and 0 < orders[-1] <= final["orders"]
-    assert [m["minute"] for m in minutes] == list(range(minutes[0]["minute"],
-                                                        minutes[0]["minute"] + len(minutes)))
+    assert [m["minute"] for m in minutes] == list(
+        range(minutes[0]["minute"], minutes[0]["minute"] + len(minutes))
+    )
     seeks = list(db.query("select second, offset from seek where session = ? order by second",
                           [session]))  # fmt: skip
     seconds = [s["second"] for s in seeks]
