@@ -88,25 +88,65 @@ class HubConfig(Section):
                                           "on purpose)")] = "127.0.0.1"  # fmt: skip
     port: Annotated[int, Meta(ge=0, le=65535, description="TCP port of the hub")] = 8765
     record_dir: Annotated[str, Meta(description="where sessions are recorded")] = "recordings"
-    snapshot_hz: Annotated[float, Meta(gt=0, le=10, description=(
-        "snapshots per second per room (the protocol allows at most 10)"))] = 10.0
-    ack_interval_s: Annotated[float, Meta(gt=0, le=0.25, description=(
-        "seconds between acks while events flow (the protocol asks for <= 0.25)"))] = 0.1
-    command_timeout_s: Annotated[float, Meta(gt=0, description=(
-        "an adapter that does not answer a command by then: ok=false"))] = 10.0
-    max_pending_mb: Annotated[float, Meta(gt=0, description=(
-        "while the disk fails: unwritten (unacked) log bytes held in memory; past it, ingest "
-        "waits"))] = 256.0
-    tls_cert: Annotated[str, Meta(description=(
-        "PEM certificate (chain): serve wss:// instead of ws:// (or --tls-cert)"))] = ""
-    tls_key: Annotated[str, Meta(description=(
-        "its PEM key (or --tls-key); consoles and adapters then use --ca"))] = ""
-    max_future_s: Annotated[float, Meta(gt=0, description=(
-        "an event ts more than this ahead of both its room's clock and the hub's clock is "
-        "rejected"))] = 600.0
-    max_rooms: Annotated[int, Meta(ge=1, description=(
-        "rooms one hub takes (each has a log, a state and detectors); a new room past it is "
-        "rejected"))] = 1000
+    snapshot_hz: Annotated[
+        float,
+        Meta(
+            gt=0,
+            le=10,
+            description=("snapshots per second per room (the protocol allows at most 10)"),
+        ),
+    ] = 10.0
+    ack_interval_s: Annotated[
+        float,
+        Meta(
+            gt=0,
+            le=0.25,
+            description=("seconds between acks while events flow (the protocol asks for <= 0.25)"),
+        ),
+    ] = 0.1
+    command_timeout_s: Annotated[
+        float,
+        Meta(gt=0, description=("an adapter that does not answer a command by then: ok=false")),
+    ] = 10.0
+    max_pending_mb: Annotated[
+        float,
+        Meta(
+            gt=0,
+            description=(
+                "while the disk fails: unwritten (unacked) log bytes held in memory; past it, "
+                "ingest waits"
+            ),
+        ),
+    ] = 256.0
+    tls_cert: Annotated[
+        str,
+        Meta(
+            description=("PEM certificate (chain): serve wss:// instead of ws:// (or --tls-cert)")
+        ),
+    ] = ""
+    tls_key: Annotated[
+        str, Meta(description=("its PEM key (or --tls-key); consoles and adapters then use --ca"))
+    ] = ""
+    max_future_s: Annotated[
+        float,
+        Meta(
+            gt=0,
+            description=(
+                "an event ts more than this ahead of both its room's clock and the hub's clock is "
+                "rejected"
+            ),
+        ),
+    ] = 600.0
+    max_rooms: Annotated[
+        int,
+        Meta(
+            ge=1,
+            description=(
+                "rooms one hub takes (each has a log, a state and detectors); a new room past it "
+                "is rejected"
+            ),
+        ),
+    ] = 1000
 
 
 class TokensConfig(Section):
@@ -120,48 +160,96 @@ class TokensConfig(Section):
 
     ingest: Annotated[str, Meta(description="token of the adapters (path /ingest)")] = ""
     watch: Annotated[str, Meta(description="token of read-only consoles (path /watch)")] = ""
-    control: Annotated[str, Meta(description=(
-        "token of the controlling console (path /control)"))] = ""
+    control: Annotated[
+        str, Meta(description=("token of the controlling console (path /control)"))
+    ] = ""
 
 
 class AccessConfig(Section):
     """``[access]``: who may connect, and how much one console may take (docs/limits.md)."""
 
-    allowed_origins: Annotated[list[str], Meta(description=(
-        "browser pages (Origin header) allowed on /watch and /control, e.g. "
-        "[\"https://ops.example.com\"]; clients that send no Origin are not browsers and "
-        "are let in"))] = msgspec.field(default_factory=list)
-    max_consoles: Annotated[int, Meta(ge=1, description=(
-        "consoles (/watch + /control) open at once on this hub; more are closed with 1013"
-    ))] = 100
-    max_consoles_per_token: Annotated[int, Meta(ge=1, description=(
-        "...of them on one token (the watch or the control token)"))] = 50
-    failed_hellos: Annotated[int, Meta(ge=1, description=(
-        "hellos with a bad or missing token one address may send per window; past it, that "
-        "address gets HTTP 429 until it earns another try"))] = 10
-    failed_hello_window_s: Annotated[float, Meta(gt=0, description=(
-        "the window of failed_hellos"))] = 60.0
-    commands_per_s: Annotated[float, Meta(gt=0, description=(
-        "commands one console may send per second, sustained, after a burst"))] = 2.0
-    command_burst: Annotated[int, Meta(ge=1, description=(
-        "commands one console may send at once; beyond: result ok=false, not carried out"
-    ))] = 20
-    console_stall_s: Annotated[float, Meta(gt=0, description=(
-        "a console whose send buffer stays full this long (it stopped reading) is dropped"
-    ))] = 10.0
-    console_send_buffer_kb: Annotated[int, Meta(ge=16, description=(
-        "kernel send buffer of a console socket, KiB (Linux grows it to MBs otherwise)"))] = 256
+    allowed_origins: Annotated[
+        list[str],
+        Meta(
+            description=(
+                "browser pages (Origin header) allowed on /watch and /control, e.g. "
+                '["https://ops.example.com"]; clients that send no Origin are not browsers and '
+                "are let in"
+            )
+        ),
+    ] = msgspec.field(default_factory=list)
+    max_consoles: Annotated[
+        int,
+        Meta(
+            ge=1,
+            description=(
+                "consoles (/watch + /control) open at once on this hub; more are closed with 1013"
+            ),
+        ),
+    ] = 100
+    max_consoles_per_token: Annotated[
+        int, Meta(ge=1, description=("...of them on one token (the watch or the control token)"))
+    ] = 50
+    failed_hellos: Annotated[
+        int,
+        Meta(
+            ge=1,
+            description=(
+                "hellos with a bad or missing token one address may send per window; past it, that "
+                "address gets HTTP 429 until it earns another try"
+            ),
+        ),
+    ] = 10
+    failed_hello_window_s: Annotated[
+        float, Meta(gt=0, description=("the window of failed_hellos"))
+    ] = 60.0
+    commands_per_s: Annotated[
+        float,
+        Meta(
+            gt=0, description=("commands one console may send per second, sustained, after a burst")
+        ),
+    ] = 2.0
+    command_burst: Annotated[
+        int,
+        Meta(
+            ge=1,
+            description=(
+                "commands one console may send at once; beyond: result ok=false, not carried out"
+            ),
+        ),
+    ] = 20
+    console_stall_s: Annotated[
+        float,
+        Meta(
+            gt=0,
+            description=(
+                "a console whose send buffer stays full this long (it stopped reading) is dropped"
+            ),
+        ),
+    ] = 10.0
+    console_send_buffer_kb: Annotated[
+        int,
+        Meta(
+            ge=16,
+            description=(
+                "kernel send buffer of a console socket, KiB (Linux grows it to MBs otherwise)"
+            ),
+        ),
+    ] = 256
 
 
 class GuardrailsConfig(Section):
     """``[guardrails]``: limits on the coupons a console may issue."""
 
-    max_discount_cents: Annotated[int, Meta(ge=0, description=(
-        "the largest coupon discount a console may issue"))] = 5000
-    max_coupon_count: Annotated[int, Meta(ge=0, description=(
-        "the most coupons one command may issue"))] = 1000
-    max_coupons_per_session: Annotated[int, Meta(ge=0, description=(
-        "coupon commands per session"))] = 20
+    max_discount_cents: Annotated[
+        int, Meta(ge=0, description=("the largest coupon discount a console may issue"))
+    ] = 5000
+    max_coupon_count: Annotated[
+        int, Meta(ge=0, description=("the most coupons one command may issue"))
+    ] = 1000
+    max_coupons_per_session: Annotated[
+        int, Meta(ge=0, description=("coupon commands per session"))
+    ] = 20
 
 
 class HostSlot(Section):
@@ -175,32 +263,65 @@ class HostSlot(Section):
 class SessionConfig(Section):
     """``[session]``: the broadcast's plan: schedule, targets and host shifts."""
 
-    duration_s: Annotated[float, Meta(gt=0, description=(
-        "scheduled length, for target projections"))] = 7200.0
-    refund_window_s: Annotated[float, Meta(gt=0, description=(
-        "an order's amounts are kept this long (event time) at least, for refunds; after "
-        "twice this a refund of it is rejected (its id still stops duplicates)"))] = 3600.0
-    targets: Annotated[dict[str, Annotated[int, Meta(ge=0)]], Meta(description=(
-        "targets the console tracks (0 = none): gmv_cents, orders, or units:<sku>"))] = (
-        msgspec.field(default_factory=lambda: {"gmv_cents": 0, "orders": 0}))
-    hosts: Annotated[list[HostSlot], Meta(description=(
-        "the host schedule: [{name, start_min, end_min}], minutes from the first event "
-        "(the console's p edits it; h records an unscheduled change)"))] = (
-        msgspec.field(default_factory=list))
+    duration_s: Annotated[
+        float, Meta(gt=0, description=("scheduled length, for target projections"))
+    ] = 7200.0
+    refund_window_s: Annotated[
+        float,
+        Meta(
+            gt=0,
+            description=(
+                "an order's amounts are kept this long (event time) at least, for refunds; after "
+                "twice this a refund of it is rejected (its id still stops duplicates)"
+            ),
+        ),
+    ] = 3600.0
+    targets: Annotated[
+        dict[str, Annotated[int, Meta(ge=0)]],
+        Meta(
+            description=("targets the console tracks (0 = none): gmv_cents, orders, or units:<sku>")
+        ),
+    ] = msgspec.field(default_factory=lambda: {"gmv_cents": 0, "orders": 0})
+    hosts: Annotated[
+        list[HostSlot],
+        Meta(
+            description=(
+                "the host schedule: [{name, start_min, end_min}], minutes from the first event "
+                "(the console's p edits it; h records an unscheduled change)"
+            )
+        ),
+    ] = msgspec.field(default_factory=list)
 
 
 class ConversionDropConfig(Section):
     """``[detect.conversion_drop]``: Poisson CUSUMs on orders per viewer-second."""
 
-    drops: Annotated[list[Annotated[float, Meta(gt=0, lt=1)]], Meta(min_length=1, description=(
-        "one Poisson CUSUM per drop size (rate x (1 - drop)); the first to cross alarms"))] = (
-        msgspec.field(default_factory=lambda: [0.45]))
-    fa_per_h: Annotated[float, Meta(gt=0, description=(
-        "false alarms per hour each CUSUM's threshold is set for, at any room size (Wald)"
-    ))] = 0.5
-    margin: Annotated[float, Meta(description=(
-        "nats added to those thresholds when margins is empty (the baseline is estimated)"
-    ))] = 0.75
+    drops: Annotated[
+        list[Annotated[float, Meta(gt=0, lt=1)]],
+        Meta(
+            min_length=1,
+            description=(
+                "one Poisson CUSUM per drop size (rate x (1 - drop)); the first to cross alarms"
+            ),
+        ),
+    ] = msgspec.field(default_factory=lambda: [0.45])
+    fa_per_h: Annotated[
+        float,
+        Meta(
+            gt=0,
+            description=(
+                "false alarms per hour each CUSUM's threshold is set for, at any room size (Wald)"
+            ),
+        ),
+    ] = 0.5
+    margin: Annotated[
+        float,
+        Meta(
+            description=(
+                "nats added to those thresholds when margins is empty (the baseline is estimated)"
+            )
+        ),
+    ] = 0.75
     margins: Annotated[list[Annotated[list[float], Meta(min_length=2, max_length=2)]], Meta(
         description=(
             "[orders per minute, nats] points that replace margin, interpolated in the log of "
@@ -208,126 +329,274 @@ class ConversionDropConfig(Section):
             "alarms/h on 200 steady hours per room size, tuning seeds)"))] = msgspec.field(
         default_factory=lambda: [[5.8, -0.06], [11.8, 0.15], [23.5, 0.24], [47.0, 0.22],
                                  [117.5, 0.1]])  # fmt: skip
-    crit_drop: Annotated[float, Meta(gt=0, lt=1, description=(
-        "estimated drop since onset at which the alert escalates to crit"))] = 0.6
-    clear_threshold: Annotated[float, Meta(gt=0, description=(
-        "log-likelihood ratio of 'back to baseline' that resolves it"))] = 6.0
-    clear_drop: Annotated[float, Meta(gt=0, lt=1, description=(
-        "...weighed against this fall (a rate still 20% down keeps the alert open)"))] = 0.35
-    half_life_s: Annotated[float, Meta(gt=0, description=(
-        "half-life of the baseline orders per viewer-second (a slow EWMA)"))] = 900.0
-    lag_s: Annotated[int, Meta(ge=0, description=(
-        "the baseline learns from data this old, so a drop in progress does not drag it down"
-    ))] = 120
-    warmup_orders: Annotated[float, Meta(ge=0, description=(
-        "orders the baseline must have seen before any test"))] = 60.0
-    coupon_discount_cents: Annotated[int, Meta(ge=1, description=(
-        "suggested coupon: discount per coupon"))] = 500
+    crit_drop: Annotated[
+        float,
+        Meta(
+            gt=0,
+            lt=1,
+            description=("estimated drop since onset at which the alert escalates to crit"),
+        ),
+    ] = 0.6
+    clear_threshold: Annotated[
+        float,
+        Meta(gt=0, description=("log-likelihood ratio of 'back to baseline' that resolves it")),
+    ] = 6.0
+    clear_drop: Annotated[
+        float,
+        Meta(
+            gt=0,
+            lt=1,
+            description=(
+                "...weighed against this fall (a rate still 20% down keeps the alert open)"
+            ),
+        ),
+    ] = 0.35
+    half_life_s: Annotated[
+        float,
+        Meta(
+            gt=0, description=("half-life of the baseline orders per viewer-second (a slow EWMA)")
+        ),
+    ] = 900.0
+    lag_s: Annotated[
+        int,
+        Meta(
+            ge=0,
+            description=(
+                "the baseline learns from data this old, so a drop in progress does not drag it "
+                "down"
+            ),
+        ),
+    ] = 120
+    warmup_orders: Annotated[
+        float, Meta(ge=0, description=("orders the baseline must have seen before any test"))
+    ] = 60.0
+    coupon_discount_cents: Annotated[
+        int, Meta(ge=1, description=("suggested coupon: discount per coupon"))
+    ] = 500
     coupon_count: Annotated[int, Meta(ge=1, description="suggested coupon: how many")] = 100
 
 
 class ViewerDropConfig(Section):
     """``[detect.viewer_drop]``: online viewers falling below their reference."""
 
-    warn_drop: Annotated[float, Meta(gt=0, lt=1, description=(
-        "online this far below its reference opens the alert (a drop is >= 25%)"))] = 0.25
-    crit_drop: Annotated[float, Meta(gt=0, lt=1, description=(
-        "...and this far escalates to crit"))] = 0.4
-    clear_drop: Annotated[float, Meta(ge=0, lt=1, description=(
-        "resolves once online is back within this of the reference"))] = 0.1
-    baseline_s: Annotated[float, Meta(gt=0, description=(
-        "time constant of the 5-minute baseline EWMA of online (catches slides over minutes)"
-    ))] = 300.0
-    recent_s: Annotated[int, Meta(ge=2, description=(
-        "the recent level is the mean online from this many seconds ago..."))] = 45
-    recent_gap_s: Annotated[int, Meta(ge=1, description=(
-        "...to this many (so a sudden fall during a fast rise is measured from where online "
-        "just was)"))] = 15
-    noise_z: Annotated[float, Meta(ge=0, description=(
-        "a sudden fall must lose >= this x sqrt(reference) viewers (tiny rooms wobble)"))] = 1.5
-    slow_noise_z: Annotated[float, Meta(ge=0, description=(
-        "...and a slide against the baseline >= this x sqrt(baseline) (small rooms drift by "
-        "minutes)"))] = 3.0
-    rebase_s: Annotated[float, Meta(gt=0, description=(
-        "a fall that lasts this long is the new normal: re-baseline and resolve"))] = 600.0
-    min_viewers: Annotated[int, Meta(ge=0, description=(
-        "no test below this reference (a few viewers leaving is not an incident)"))] = 10
+    warn_drop: Annotated[
+        float,
+        Meta(
+            gt=0,
+            lt=1,
+            description=("online this far below its reference opens the alert (a drop is >= 25%)"),
+        ),
+    ] = 0.25
+    crit_drop: Annotated[
+        float, Meta(gt=0, lt=1, description=("...and this far escalates to crit"))
+    ] = 0.4
+    clear_drop: Annotated[
+        float,
+        Meta(ge=0, lt=1, description=("resolves once online is back within this of the reference")),
+    ] = 0.1
+    baseline_s: Annotated[
+        float,
+        Meta(
+            gt=0,
+            description=(
+                "time constant of the 5-minute baseline EWMA of online (catches slides over "
+                "minutes)"
+            ),
+        ),
+    ] = 300.0
+    recent_s: Annotated[
+        int,
+        Meta(
+            ge=2, description=("the recent level is the mean online from this many seconds ago...")
+        ),
+    ] = 45
+    recent_gap_s: Annotated[
+        int,
+        Meta(
+            ge=1,
+            description=(
+                "...to this many (so a sudden fall during a fast rise is measured from where "
+                "online just was)"
+            ),
+        ),
+    ] = 15
+    noise_z: Annotated[
+        float,
+        Meta(
+            ge=0,
+            description=(
+                "a sudden fall must lose >= this x sqrt(reference) viewers (tiny rooms wobble)"
+            ),
+        ),
+    ] = 1.5
+    slow_noise_z: Annotated[
+        float,
+        Meta(
+            ge=0,
+            description=(
+                "...and a slide against the baseline >= this x sqrt(baseline) (small rooms drift "
+                "by minutes)"
+            ),
+        ),
+    ] = 3.0
+    rebase_s: Annotated[
+        float,
+        Meta(
+            gt=0,
+            description=("a fall that lasts this long is the new normal: re-baseline and resolve"),
+        ),
+    ] = 600.0
+    min_viewers: Annotated[
+        int,
+        Meta(
+            ge=0,
+            description=("no test below this reference (a few viewers leaving is not an incident)"),
+        ),
+    ] = 10
 
 
 class StockConfig(Section):
     """``[detect.stock]``: stock_low limits and the restock suggestion."""
 
-    low_eta_s: Annotated[float, Meta(gt=0, description=(
-        "stock_low when seconds to stock-out at the 1-min rate fall below this"))] = 120.0
-    low_floor: Annotated[int, Meta(ge=0, description=(
-        "...or when fewer units than this are left"))] = 10
-    clear_factor: Annotated[float, Meta(ge=1, description=(
-        "stock_low resolves only above clear_factor x both limits (no flapping)"))] = 1.5
-    restock_minutes: Annotated[float, Meta(gt=0, description=(
-        "suggested restock: this many minutes of sales at the current rate (>= 10 units)"))] = 10.0
+    low_eta_s: Annotated[
+        float,
+        Meta(
+            gt=0,
+            description=("stock_low when seconds to stock-out at the 1-min rate fall below this"),
+        ),
+    ] = 120.0
+    low_floor: Annotated[
+        int, Meta(ge=0, description=("...or when fewer units than this are left"))
+    ] = 10
+    clear_factor: Annotated[
+        float,
+        Meta(
+            ge=1,
+            description=("stock_low resolves only above clear_factor x both limits (no flapping)"),
+        ),
+    ] = 1.5
+    restock_minutes: Annotated[
+        float,
+        Meta(
+            gt=0,
+            description=(
+                "suggested restock: this many minutes of sales at the current rate (>= 10 units)"
+            ),
+        ),
+    ] = 10.0
 
 
 class CommentSurgeConfig(Section):
     """``[detect.comment_surge]``: comments per viewer-minute far above the baseline."""
 
-    factor: Annotated[float, Meta(gt=1, description=(
-        "comments per viewer-minute at least this multiple of the baseline"))] = 3.0
-    clear_factor: Annotated[float, Meta(ge=1, description=(
-        "resolves once back under this multiple"))] = 1.5
-    window_s: Annotated[int, Meta(ge=1, description=(
-        "the recent window compared with the baseline"))] = 30
-    baseline_s: Annotated[float, Meta(gt=0, description=(
-        "time constant of the baseline EWMA (frozen while a surge is open)"))] = 600.0
-    min_per_min: Annotated[float, Meta(ge=0, description=(
-        "and at least this many comments per minute (quiet rooms do not surge)"))] = 20.0
+    factor: Annotated[
+        float,
+        Meta(
+            gt=1, description=("comments per viewer-minute at least this multiple of the baseline")
+        ),
+    ] = 3.0
+    clear_factor: Annotated[
+        float, Meta(ge=1, description=("resolves once back under this multiple"))
+    ] = 1.5
+    window_s: Annotated[
+        int, Meta(ge=1, description=("the recent window compared with the baseline"))
+    ] = 30
+    baseline_s: Annotated[
+        float,
+        Meta(
+            gt=0, description=("time constant of the baseline EWMA (frozen while a surge is open)")
+        ),
+    ] = 600.0
+    min_per_min: Annotated[
+        float,
+        Meta(
+            ge=0,
+            description=("and at least this many comments per minute (quiet rooms do not surge)"),
+        ),
+    ] = 20.0
 
 
 class TechIssueConfig(Section):
     """``[detect.tech_issue]``: viewers complaining of lag, no sound, a black screen."""
 
-    window_s: Annotated[int, Meta(ge=1, description=(
-        "such comments are counted over this window"))] = 30
-    min_users: Annotated[int, Meta(ge=1, description=(
-        "distinct users needed to open (one angry viewer is not an outage)"))] = 3
-    ratio: Annotated[float, Meta(gt=0, description=(
-        "...and at least this multiple of the usual count of such comments"))] = 4.0
-    crit_users: Annotated[int, Meta(ge=1, description=(
-        "distinct users that escalate to crit"))] = 10
-    clear_users: Annotated[int, Meta(ge=0, description=(
-        "resolves once at most this many users complain in the window"))] = 1
+    window_s: Annotated[
+        int, Meta(ge=1, description=("such comments are counted over this window"))
+    ] = 30
+    min_users: Annotated[
+        int,
+        Meta(
+            ge=1, description=("distinct users needed to open (one angry viewer is not an outage)")
+        ),
+    ] = 3
+    ratio: Annotated[
+        float,
+        Meta(
+            gt=0, description=("...and at least this multiple of the usual count of such comments")
+        ),
+    ] = 4.0
+    crit_users: Annotated[int, Meta(ge=1, description=("distinct users that escalate to crit"))] = (
+        10
+    )
+    clear_users: Annotated[
+        int,
+        Meta(ge=0, description=("resolves once at most this many users complain in the window")),
+    ] = 1
 
 
 class AdapterDownConfig(Section):
     """``[detect.adapter_down]``: a live room's adapter gone quiet (wall clock)."""
 
-    silence_s: Annotated[float, Meta(gt=0, description=(
-        "wall-clock seconds without frames (or connection) from a live room's adapter"))] = 10.0
+    silence_s: Annotated[
+        float,
+        Meta(
+            gt=0,
+            description=(
+                "wall-clock seconds without frames (or connection) from a live room's adapter"
+            ),
+        ),
+    ] = 10.0
 
 
 class BehindTargetConfig(Section):
     """``[detect.behind_target]``: a target's projection stays short of it."""
 
-    share: Annotated[float, Meta(gt=0, le=1, description=(
-        "projection / target under which the alert may open"))] = 0.9
-    clear_share: Annotated[float, Meta(gt=0, description=(
-        "projection / target at or over which it may resolve (above share: hysteresis)"))] = 0.97
-    crit_share: Annotated[float, Meta(gt=0, le=1, description=(
-        "projection / target under which it is crit"))] = 0.7
-    sustain_s: Annotated[float, Meta(ge=1, description=(
-        "seconds of event time either condition must hold"))] = 300.0
-    warmup_s: Annotated[float, Meta(ge=0, description=(
-        "seconds from the session start before anything is judged"))] = 600.0
-    coupon_discount_cents: Annotated[int, Meta(ge=1, description=(
-        "the coupon template it suggests: discount per coupon"))] = 1000
-    coupon_count: Annotated[int, Meta(ge=1, description=(
-        "...and how many coupons"))] = 200
+    share: Annotated[
+        float, Meta(gt=0, le=1, description=("projection / target under which the alert may open"))
+    ] = 0.9
+    clear_share: Annotated[
+        float,
+        Meta(
+            gt=0,
+            description=(
+                "projection / target at or over which it may resolve (above share: hysteresis)"
+            ),
+        ),
+    ] = 0.97
+    crit_share: Annotated[
+        float, Meta(gt=0, le=1, description=("projection / target under which it is crit"))
+    ] = 0.7
+    sustain_s: Annotated[
+        float, Meta(ge=1, description=("seconds of event time either condition must hold"))
+    ] = 300.0
+    warmup_s: Annotated[
+        float, Meta(ge=0, description=("seconds from the session start before anything is judged"))
+    ] = 600.0
+    coupon_discount_cents: Annotated[
+        int, Meta(ge=1, description=("the coupon template it suggests: discount per coupon"))
+    ] = 1000
+    coupon_count: Annotated[int, Meta(ge=1, description=("...and how many coupons"))] = 200
 
 
 class LifecycleConfig(Section):
     """``[detect.lifecycle]``: how long an alert stays open at least."""
 
-    min_open_s: Annotated[float, Meta(ge=0, description=(
-        "an alert stays open at least this long (event time), so it cannot flap"))] = 30.0
+    min_open_s: Annotated[
+        float,
+        Meta(
+            ge=0,
+            description=("an alert stays open at least this long (event time), so it cannot flap"),
+        ),
+    ] = 30.0
 
 
 class DetectConfig(Section):
@@ -341,10 +610,15 @@ class DetectConfig(Section):
     adapter_down: AdapterDownConfig = _section(AdapterDownConfig)
     behind_target: BehindTargetConfig = _section(BehindTargetConfig)
     lifecycle: LifecycleConfig = _section(LifecycleConfig)
-    rules: Annotated[list[dict[str, Any]], Meta(description=(
-        "rules a user writes, [[detect.rules]]: name, when (a condition over the metrics "
-        "and the featured product), for_s, severity, message, suggest (docs/detection.md)"
-    ))] = msgspec.field(default_factory=list)
+    rules: Annotated[
+        list[dict[str, Any]],
+        Meta(
+            description=(
+                "rules a user writes, [[detect.rules]]: name, when (a condition over the metrics "
+                "and the featured product), for_s, severity, message, suggest (docs/detection.md)"
+            )
+        ),
+    ] = msgspec.field(default_factory=list)
 
 
 # The embedded demo (livemon run, and serve --adapter sim): an hour-long room
@@ -358,12 +632,25 @@ ADAPTER_DEFAULTS: dict[str, dict[str, Any]] = {
 class BusConfig(Section):
     """``[bus]``: hubs as workers of one cluster on NATS JetStream (docs/cluster.md)."""
 
-    url: Annotated[str, Meta(description=(
-        "NATS server of the cluster, e.g. nats://127.0.0.1:4222; empty: embedded, one "
-        "process, no NATS (the default)"))] = ""
-    lease_s: Annotated[float, Meta(gt=0, description=(
-        "seconds a hub holds a room without renewing: a dead hub's rooms move to the "
-        "others within about this"))] = 10.0
+    url: Annotated[
+        str,
+        Meta(
+            description=(
+                "NATS server of the cluster, e.g. nats://127.0.0.1:4222; empty: embedded, one "
+                "process, no NATS (the default)"
+            )
+        ),
+    ] = ""
+    lease_s: Annotated[
+        float,
+        Meta(
+            gt=0,
+            description=(
+                "seconds a hub holds a room without renewing: a dead hub's rooms move to the "
+                "others within about this"
+            ),
+        ),
+    ] = 10.0
 
 
 class Config(Section):
@@ -376,9 +663,12 @@ class Config(Section):
     session: SessionConfig = _section(SessionConfig)
     detect: DetectConfig = _section(DetectConfig)
     bus: BusConfig = _section(BusConfig)
-    adapters: Annotated[dict[str, dict[str, Any]], Meta(description=(
-        "options of each adapter plugin, [adapters.NAME] (see livemon adapters)"))] = (
-        msgspec.field(default_factory=lambda: {k: dict(v) for k, v in ADAPTER_DEFAULTS.items()}))
+    adapters: Annotated[
+        dict[str, dict[str, Any]],
+        Meta(
+            description=("options of each adapter plugin, [adapters.NAME] (see livemon adapters)")
+        ),
+    ] = msgspec.field(default_factory=lambda: {k: dict(v) for k, v in ADAPTER_DEFAULTS.items()})
 
 
 # -- checking ----------------------------------------------------------------
