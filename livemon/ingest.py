@@ -44,9 +44,7 @@ def drop_rooms(taken: Accepted, refused: dict[str, str]) -> Accepted:
     return Accepted(events, seqs, rejects, taken.last_seq)
 
 
-def accept(
-    held: int, seq: int, items: list[Event | EventError], clean: bool = False
-) -> Accepted:
+def accept(held: int, seq: int, items: list[Event | EventError], clean: bool = False) -> Accepted:
     """Keep the events of a batch starting at ``seq`` that are newer than ``held``.
 
     Events with seq <= ``held`` were taken before (a resent batch) and are

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,10 @@ async def test_quiet_is_healthy_an_outage_is_adapter_down_and_nothing_is_lost(
                 quiet.set()  # the frames flow, then the link drops
                 await until(hub, lambda: down_alerts(hub, "dy") != [])
                 (alert,) = down_alerts(hub, "dy")
-                assert alert["state"] == "open" and "feed douyin down" in alert["detail"]
+                # Through the outage the adapter alternates between a failed attempt
+                # (down) and the next one (connecting): the alert names whichever holds.
+                assert alert["state"] == "open"
+                assert re.search(r"feed douyin (down|connecting)", alert["detail"]), alert["detail"]
                 await asyncio.wait_for(task, WAIT_S)
             finally:
                 task.cancel()
