@@ -589,7 +589,7 @@ class RoomState:
         # The windows and totals read once each (a console gets every room's metrics ten
         # times a second).
         viewer_min = self._w_viewer_s.total / 60.0
-        views = self.total_reported if self.total_reported is not None else self.enters
+        views = self.total_views
         orders_1m = self._w_orders.total
         buyers = len(self.buyers)
         return {
@@ -619,15 +619,13 @@ class RoomState:
         now = self.newest_sec if self.newest_sec is not None else 0
         rows = []
         for p in self.products.values():
-            # p.rate_1m(now) and p.eta_at(rate), inlined (per product per snapshot).
+            # p.rate_1m(now), inlined and read once for both (per product per snapshot).
             units = p.units_1m
             rate = float(units.total if units.newest == now else units.sum_at(now))
-            stock = p.stock
             rows.append({
-                "sku": p.sku, "name": p.name, "price_cents": p.price_cents, "stock": stock,
+                "sku": p.sku, "name": p.name, "price_cents": p.price_cents, "stock": p.stock,
                 "sold": p.sold, "gmv_cents": p.gmv_cents, "rate_1m": rate,
-                "eta_s": round(stock * 60.0 / rate, 1) if rate > 0 and stock is not None else None,
-                "clicks": p.clicks, "listed": p.listed,
+                "eta_s": p.eta_at(rate), "clicks": p.clicks, "listed": p.listed,
             })  # fmt: skip
         return rows
 
