@@ -20,6 +20,7 @@ DEFAULT_PORT = 8765
 PATHS = ("/ingest", "/watch", "/control")
 
 CLOSE_NORMAL = 1000
+CLOSE_GOING_AWAY = 1001  # the hub is stopping: reconnect to it or the next hub
 CLOSE_PROTOCOL = 1002
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009

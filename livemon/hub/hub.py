@@ -468,8 +468,10 @@ class Hub:
         opened, the frame waits here, and so does the feed behind it.
         """
         while True:
-            if self._stopping:  # a stop must not wait for space: the frame is sent again
-                raise wire.ProtocolError(wire.CLOSE_TRY_LATER, "the hub is stopping")
+            # A stop must not wait for space: the frame is sent again. 1001, the
+            # code of the server's own close on stop, which may come first.
+            if self._stopping:
+                raise wire.ProtocolError(wire.CLOSE_GOING_AWAY, "the hub is stopping")
             if self.disk.failing and self.recorder.pending_bytes() > self.max_pending_bytes:
                 await asyncio.sleep(self.ack_interval)
                 continue

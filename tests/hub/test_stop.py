@@ -132,3 +132,21 @@ async def test_a_command_its_adapter_has_not_answered_ends_with_the_hub_as_unkno
         assert result["ok"] is False and "outcome unknown" in result["detail"]
     finally:
         await hub.stop()
+
+
+async def test_a_frame_that_meets_a_stopping_hub_closes_its_feed_going_away(tmp_path):
+    """A frame taken once the stop has begun is refused with 1001 (going away), the code
+    the server's own close gives: which of the two reaches the feed first is a race, and
+    both must tell it the same (it said 1013, try again later, on a loaded machine)."""
+    import pytest
+
+    from livemon import config
+    from livemon.hub import Hub
+    from tests.hub.conftest import TOKENS
+
+    hub = Hub(config.load(), tmp_path, tokens=TOKENS)
+    hub._stopping = True  # as Hub.stop sets it before closing the server
+    with pytest.raises(wire.ProtocolError) as refused:
+        await hub._take("feed", None, b"")
+    assert refused.value.code == wire.CLOSE_GOING_AWAY == 1001
+    hub.catalog.close()
