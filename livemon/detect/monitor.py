@@ -196,11 +196,10 @@ class RoomMonitor:
         # One Second per room (no detector keeps it), for the alerts' words and the
         # rules: refilled before the detectors if one reads it, else only when an
         # alert may need words (not in the usual quiet second).
-        s = self._second
         filled = self._read_second
         if filled:
-            s.sec, s.orders, s.viewer_s, s.comments, s.coupon_live = (
-                sec, orders, viewer_s, comments, coupon_live)  # fmt: skip
+            self._fill_second(sec, orders, viewer_s, comments, coupon_live)
+        s = self._second
         # The built-in detectors take the numbers directly, as their ``observe``
         # would read them from ``s``: this runs every second of every room. The
         # online level goes in as a float, so their arithmetic takes the
@@ -232,8 +231,7 @@ class RoomMonitor:
                     self._refresh_low(state, active, sec)
                 return  # only stock alerts are open: nothing per second to sync
         if not filled:
-            s.sec, s.orders, s.viewer_s, s.comments, s.coupon_live = (
-                sec, orders, viewer_s, comments, coupon_live)  # fmt: skip
+            self._fill_second(sec, orders, viewer_s, comments, coupon_live)
         refresh = sec % REFRESH_S == 0
         for detector, key in self._pairs:
             alert = active.get(key)
@@ -252,6 +250,13 @@ class RoomMonitor:
                 alert["evidence"] = _rounded({**detector.evidence, **detector.context(s)})
         if refresh:
             self._refresh_low(state, active, sec)
+
+    def _fill_second(self, sec: int, orders: int, viewer_s: float, comments: int,
+                     coupon_live: bool) -> None:  # fmt: skip
+        """Refill the room's ``Second`` with closed second ``sec``'s numbers."""
+        s = self._second
+        s.sec, s.orders, s.viewer_s, s.comments, s.coupon_live = (
+            sec, orders, viewer_s, comments, coupon_live)  # fmt: skip
 
     def _refresh_low(self, state: RoomState, active: dict, sec: int) -> None:
         """Every ``REFRESH_S``: the open stock_low alerts follow their product's selling rate."""
