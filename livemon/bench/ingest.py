@@ -59,12 +59,13 @@ def unpack_rate(frames: list[bytes], events: int) -> float:
     return events / (time.perf_counter() - t0)
 
 
-def fold_rate(frames: list[bytes], events: int) -> float:
-    """Events per second decoding and folding ``frames`` in-process, detectors on (no I/O)."""
+def fold_rate(frames: list[bytes], events: int, detectors: bool = True) -> float:
+    """Events per second decoding and folding ``frames`` in-process (no I/O), with the
+    detectors or, as the ceiling of any detection, without them."""
     from livemon import config
     from livemon.detect import Monitor
 
-    engine = Engine(on_new_room=Monitor(config.load().detect))
+    engine = Engine(on_new_room=Monitor(config.load().detect) if detectors else None)
     t0 = time.perf_counter()
     for frame in frames:
         engine.apply(wire.decode_batch(frame)[1])  # type: ignore[index, arg-type]
@@ -147,7 +148,8 @@ def main(argv: list[str]) -> int:
     rates: dict[str, float] = {}
     with hub_process() as port:
         print(f"{'run':28s} {'events':>10s} {'hub ev/s':>12s} {'decode ev/s':>12s} "
-              f"{'ratio':>6s} {'fold ev/s':>12s} {'unpack ev/s':>12s} {'ratio':>6s}")  # fmt: skip
+              f"{'ratio':>6s} {'fold ev/s':>12s} {'unpack ev/s':>12s} {'ratio':>6s} "
+              f"{'engine ev/s':>12s}")  # fmt: skip
         for i, (label, frames, count) in enumerate(runs):
             print(f"  {label}: sending {len(frames):,} frames ...", file=sys.stderr)
             elapsed = asyncio.run(_feed(port, frames, count, f"bench-{i}"))
@@ -156,15 +158,17 @@ def main(argv: list[str]) -> int:
             decode = decode_rate(frames, count)
             fold = fold_rate(frames, count)
             unpack = unpack_rate(frames, count)
+            engine = fold_rate(frames, count, detectors=False)
             print(f"{label:28s} {count:10,d} {rate:12,.0f} {decode:12,.0f} "
                   f"{rate / decode:6.2f} {fold:12,.0f} "
-                  f"{unpack:12,.0f} {rate / unpack:6.2f}")  # fmt: skip
+                  f"{unpack:12,.0f} {rate / unpack:6.2f} {engine:12,.0f}")  # fmt: skip
     if args.bus:
         bus_rows(args.bus, [r for r in runs if r[0].startswith("sim")], rates)
     print(
         "hub ev/s: websocket -> validate -> engine + detectors -> recorder, until the last seq "
         "is acked (fsynced); decode: the same frames, typed decode only (the hub's decoder); "
         "fold: decode + engine + detectors in-process; unpack: the same frames as generic "
-        "MessagePack (msgpack.unpackb); each ratio is hub ev/s over the column before it"
+        "MessagePack (msgpack.unpackb); each ratio is hub ev/s over the column before it; "
+        "engine: decode + engine in-process without detectors (what any detection adds to)"
     )
     return 0

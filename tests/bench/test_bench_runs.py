@@ -16,13 +16,14 @@ def bench(*args: str) -> str:
 
 def test_bench_ingest_reports_both_runs_beside_the_decode_rate() -> None:
     """``bench ingest`` prints a row per run (sim mix, many rooms, unbatched) with hub, decode
-    and fold rates, the generic unpack rate, and the hub's ratio to each decode."""
+    and fold rates, the generic unpack rate, the hub's ratio to each decode, and the fold
+    without detectors."""
     out = bench("ingest", "--events", "3000", "--unbatched", "300", "--rooms", "20")
     for label in ("sim, batches of 1000", "20 rooms, batches", "sim, unbatched (1/frame)"):
         row = next(line for line in out.splitlines() if line.startswith(label))
         numbers = [float(x.replace(",", "")) for x in re.findall(r"[\d,.]+", row[len(label) :])]
-        events, hub, decode, ratio, fold, unpack, unpack_ratio = numbers
-        assert hub > 0 and decode > hub and fold > 0 and unpack > hub
+        events, hub, decode, ratio, fold, unpack, unpack_ratio, engine = numbers
+        assert hub > 0 and decode > hub and fold > 0 and unpack > hub and engine > 0
         assert abs(ratio - hub / decode) < 0.01
         assert abs(unpack_ratio - hub / unpack) < 0.01
 
