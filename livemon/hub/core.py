@@ -79,13 +79,14 @@ class HubCore:
         >>> core = HubCore(access.Tokens({"ingest": "i" * 16, "watch": "w" * 16}))
         >>> core.hello("/ingest", {"op": "hello", "v": 1, "token": "i" * 16, "name": "a"}).role
         'ingest'
-        >>> core.hello("/watch", {"op": "hello", "v": 1, "token": "i" * 16})
+        >>> core.hello("/watch", {"op": "hello", "v": 1, "token": "i" * 16})  # doctest: +ELLIPSIS
         Traceback (most recent call last):
-        livemon.wire.ProtocolError: a ingest token cannot open /watch
+        livemon.wire.ProtocolError: an ingest token cannot open /watch: use the control or ...
         """
         if message.get("op") != "hello":
             raise wire.ProtocolError(wire.CLOSE_PROTOCOL, "the first message must be hello")
-        if message.get("v") != wire.VERSION:
+        version = message.get("v")
+        if isinstance(version, bool) or version != wire.VERSION:  # true == 1 in Python
             raise wire.ProtocolError(
                 wire.CLOSE_PROTOCOL, f"protocol version {message.get('v')!r} unsupported: use v=1"
             )
@@ -93,16 +94,28 @@ class HubCore:
         if role is None:
             raise wire.ProtocolError(wire.CLOSE_POLICY, BAD_TOKEN)
         if role not in ALLOWED_ROLES[path]:
-            raise wire.ProtocolError(wire.CLOSE_POLICY, f"a {role} token cannot open {path}")
+            article = "an" if role[0] in "aeiou" else "a"
+            need = " or ".join(sorted(ALLOWED_ROLES[path]))
+            raise wire.ProtocolError(
+                wire.CLOSE_POLICY,
+                f"{article} {role} token cannot open {path}: use the {need} token",
+            )
         checked = {**message, "role": role}  # the hub's finding, whatever the hello said
         if path != "/ingest":
             return Hello(path, role, checked)
         name = message.get("name")
         if not isinstance(name, str) or not name:
             raise wire.ProtocolError(wire.CLOSE_PROTOCOL, "hello.name must be a non-empty string")
-        rooms = tuple(r for r in message.get("rooms") or [] if isinstance(r, str))
+        rooms = message.get("rooms")
+        if rooms is None:
+            rooms = []
+        # A string is not a list of one room: iterating "r1" would feed rooms "r" and "1".
+        if not isinstance(rooms, list) or not all(isinstance(r, str) for r in rooms):
+            raise wire.ProtocolError(
+                wire.CLOSE_PROTOCOL, "hello.rooms must be a list of room ids (strings)"
+            )
         caps = message.get("capabilities")
-        return Hello(path, role, checked, name, rooms,
+        return Hello(path, role, checked, name, tuple(rooms),
                      frozenset(caps) if isinstance(caps, list) else None)  # fmt: skip
 
     def ingest_welcome(self, conn: Hashable, name: str) -> dict[str, Any]:

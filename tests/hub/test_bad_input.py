@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed
+
 from livemon.hub import hub as hub_module
 
 T0 = 1_767_225_600
@@ -168,6 +170,27 @@ async def test_no_hello_in_time_closes_1002(raw, monkeypatch):
     await feeder.events(1, [like(0, 1)])
     await feeder.wait_ack(1)
     assert await likes_now(raw) == 1
+
+
+async def test_version_true_closes_1002(raw):
+    """A hello whose ``v`` is the boolean true (which Python compares equal to 1) closes with
+    1002: the version must be the integer 1."""
+    await refused(raw, "/watch", hello(raw.tokens["watch"], v=True), 1002)
+
+
+async def test_rooms_as_a_string_closes_1002_naming_the_field(raw, hub):
+    """A hello on /ingest whose ``rooms`` is a string, not a list, closes with 1002 and says
+    so; before, "r1" was taken as the rooms "r" and "1"."""
+    await refused(raw, "/ingest", hello(raw.tokens["ingest"], rooms=R), 1002)
+    client = await raw.open("/ingest", hello(raw.tokens["ingest"], name="y", rooms=R))
+    try:
+        await client.recv()
+    except ConnectionClosed as exc:
+        assert exc.rcvd is not None
+        assert exc.rcvd.reason == "hello.rooms must be a list of room ids (strings)"
+    else:
+        raise AssertionError("the hub welcomed a hello whose rooms is a string")
+    assert "r" not in hub.links and "1" not in hub.links
 
 
 async def test_wrong_token_closes_1008(raw):

@@ -26,9 +26,16 @@ def hello(role: str, **extra: object) -> dict:
     ("/watch", {**hello("watch"), "v": 2}, 1002, "protocol version 2 unsupported: use v=1"),
     ("/watch", {**hello("watch"), "token": "guess"}, 1008, "bad or missing token"),
     ("/watch", {"op": "hello", "v": 1}, 1008, "bad or missing token"),
-    ("/watch", hello("ingest", name="a"), 1008, "a ingest token cannot open /watch"),
-    ("/control", hello("watch"), 1008, "a watch token cannot open /control"),
-    ("/ingest", hello("control", name="a"), 1008, "a control token cannot open /ingest"),
+    ("/watch", hello("ingest", name="a"), 1008,
+     "an ingest token cannot open /watch: use the control or watch token"),
+    ("/control", hello("watch"), 1008, "a watch token cannot open /control: use the control token"),
+    ("/ingest", hello("control", name="a"), 1008,
+     "a control token cannot open /ingest: use the ingest token"),
+    ("/watch", {**hello("watch"), "v": True}, 1002, "protocol version True unsupported: use v=1"),
+    ("/ingest", hello("ingest", name="a", rooms="r1"), 1002,
+     "hello.rooms must be a list of room ids (strings)"),
+    ("/ingest", hello("ingest", name="a", rooms=["r1", 3]), 1002,
+     "hello.rooms must be a list of room ids (strings)"),
     ("/ingest", hello("ingest"), 1002, "hello.name must be a non-empty string"),
     ("/ingest", hello("ingest", name=""), 1002, "hello.name must be a non-empty string"),
 ])  # fmt: skip
@@ -44,7 +51,7 @@ def test_an_accepted_hello_says_the_role_found_not_the_one_claimed() -> None:
     rules = core()
     claimed = {**hello("control"), "role": "ingest"}
     assert rules.hello("/watch", claimed).message["role"] == "control"
-    adapter = rules.hello("/ingest", hello("ingest", name="a", rooms=["r1", 3, "r2"],
+    adapter = rules.hello("/ingest", hello("ingest", name="a", rooms=["r1", "r2"],
                                            capabilities=["pin"]))  # fmt: skip
     assert (adapter.name, adapter.rooms, adapter.capabilities) == ("a", ("r1", "r2"),
                                                                    frozenset({"pin"}))  # fmt: skip
