@@ -104,6 +104,7 @@ class LivemonApp(App[None]):
         self.client = HubClient(self.url, token, name, on_state=self._on_client_state, ssl=ssl)
         self.connect = connect
         self.state = ConsoleState()
+        self._critical_version = -1  # the state's alerts_version that ``critical`` shows
         self.dashboard = DashboardScreen(role)
         self.stage = StageScreen()
         self.overview = OverviewScreen()
@@ -194,7 +195,10 @@ class LivemonApp(App[None]):
         self._check_critical()
 
     def _check_critical(self) -> None:
-        self.critical = tuple(f"{room} {alert_label(a)}" for room, a in self.state.critical())
+        # Once per alert change, not per snapshot: O(alerts) over every room.
+        if self.state.alerts_version != self._critical_version:
+            self._critical_version = self.state.alerts_version
+            self.critical = tuple(f"{room} {alert_label(a)}" for room, a in self.state.critical())
 
     def on_result_received(self, message: ResultReceived) -> None:
         data = message.data

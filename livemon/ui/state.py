@@ -103,16 +103,16 @@ class RoomView:
     alerts_synced: bool = False
     alerts_touched: set[str] = field(default_factory=set)
 
-    def apply_snapshot(self, snapshot: dict[str, Any]) -> None:
-        """Keep the newest snapshot, extend the curves and take in its alert list."""
+    def apply_snapshot(self, snapshot: dict[str, Any]) -> bool:
+        """Keep the newest snapshot, extend the curves and take in its alert list; return
+        whether the room's alerts changed."""
         self.snapshot = snapshot
         metrics = snapshot.get("metrics") or {}
         ts = snapshot.get("ts")
         if ts is not None:
             self.online.add(ts, metrics.get("online"))
             self.gmv_1m.add(ts, metrics.get("gmv_1m_cents"))
-        if "alerts" in snapshot:
-            self.sync_alerts(snapshot["alerts"] or [])
+        return "alerts" in snapshot and self.sync_alerts(snapshot["alerts"] or [])
 
     def add_comments(self, items: list[dict[str, Any]]) -> None:
         """Keep a batch of comments (oldest first), counting them."""
@@ -154,8 +154,8 @@ class RoomView:
         self._prune_resolved()
         return previous
 
-    def sync_alerts(self, listed: list[dict[str, Any]]) -> None:
-        """Take in a snapshot's open and acked alerts.
+    def sync_alerts(self, listed: list[dict[str, Any]]) -> bool:
+        """Take in a snapshot's open and acked alerts; return whether any alert changed.
 
         Snapshots can be older than `alert` messages already received (the hub
         sends alerts ahead of snapshots), so a snapshot only adds alerts not
@@ -168,26 +168,36 @@ class RoomView:
         True
         >>> view.sync_alerts([{"id": "a", "state": "open", "since": 1.0},
         ...                   {"id": "b", "state": "acked", "since": 2.0}])
+        True
         >>> [(a["id"], a["state"]) for a in view.ordered_alerts()]
         [('b', 'acked'), ('a', 'open')]
+        >>> view.sync_alerts([{"id": "b", "state": "acked", "since": 2.0}])  # nothing new
+        False
         >>> view.alerts_synced, view.alerts_touched = False, set()  # reconnected
         >>> view.sync_alerts([{"id": "a", "state": "acked", "since": 1.0}])
+        True
         >>> [(a["id"], a["state"]) for a in view.ordered_alerts()]
         [('a', 'acked'), ('b', 'resolved')]
         """
         by_id = {str(a.get("id")): a for a in listed}
+        alerts, changed = self.alerts, False
         if not self.alerts_synced:
             self.alerts_synced = True
-            for alert_id, alert in list(self.alerts.items()):
+            for alert_id, alert in list(alerts.items()):
                 if alert_id in self.alerts_touched:
                     continue
+                changed = True  # (once per connection: taken as a change)
                 if alert_id in by_id:
-                    self.alerts[alert_id] = by_id[alert_id]
+                    alerts[alert_id] = by_id[alert_id]
                 elif alert.get("state") != "resolved":
-                    self.alerts[alert_id] = {**alert, "state": "resolved"}
+                    alerts[alert_id] = {**alert, "state": "resolved"}
         for alert_id, alert in by_id.items():
-            self.alerts.setdefault(alert_id, alert)
-        self._prune_resolved()
+            if alert_id not in alerts:
+                alerts[alert_id] = alert
+                changed = True
+        if changed:  # (the usual snapshot lists what is already known: no sort)
+            self._prune_resolved()
+        return changed
 
     def ordered_alerts(self) -> list[dict[str, Any]]:
         """Open and acked alerts newest first (by `since`), then the resolved ones likewise."""
@@ -241,6 +251,10 @@ class ConsoleState:
     rooms: dict[str, RoomView] = field(default_factory=dict)
     current: str | None = None
     preferred: str | None = None  # the room to show first (livemon stage --room)
+    # Counts changes to any room's alerts: with hundreds of rooms each sending
+    # snapshots ten times a second, ``critical`` is gathered again only after one.
+    alerts_version: int = 0
+    _critical: tuple[int, list[tuple[str, dict[str, Any]]]] = (-1, [])
 
     def room(self, name: str) -> RoomView:
         """The view of room `name`, created on first sight."""
@@ -252,7 +266,8 @@ class ConsoleState:
         """Store a snapshot; the first room to send one (or the preferred room, if one is
         set) becomes the current room."""
         view = self.room(str(snapshot.get("room")))
-        view.apply_snapshot(snapshot)
+        if view.apply_snapshot(snapshot):
+            self.alerts_version += 1
         if self.current is None and self.preferred in (None, view.room):
             self.current = view.room
         return view
@@ -265,13 +280,19 @@ class ConsoleState:
         return self.rooms[name]
 
     def critical(self) -> list[tuple[str, dict[str, Any]]]:
-        """Every open crit alert of every room as `(room, alert)`, newest first."""
-        found = [(v.room, a) for v in self.rooms.values() for a in v.critical_alerts()]
-        return sorted(found, key=lambda ra: -float(ra[1].get("since") or 0))
+        """Every open crit alert of every room as `(room, alert)`, newest first (gathered
+        again only when an alert has changed since the last call)."""
+        version, found = self._critical
+        if version != self.alerts_version:
+            found = [(v.room, a) for v in self.rooms.values() for a in v.critical_alerts()]
+            found.sort(key=lambda ra: -float(ra[1].get("since") or 0))
+            self._critical = (self.alerts_version, found)
+        return found
 
     def on_alert(self, alert: dict[str, Any]) -> tuple[RoomView, dict[str, Any] | None]:
         """Store an alert change in its room; return the room and the alert's previous state."""
         view = self.room(str(alert.get("room")))
+        self.alerts_version += 1
         return view, view.apply_alert(alert)
 
     def connection_opened(self) -> None:
