@@ -11,6 +11,8 @@ lives in one place.
 
 from __future__ import annotations
 
+import math
+import time
 from ssl import SSLContext
 from typing import Any, Literal
 
@@ -77,6 +79,10 @@ class LivemonApp(App[None]):
     ]
 
     ALERT_NOTICES = True  # a notification when an alert opens or escalates
+    # Warn alerts of rooms not on screen: at most one notification this often (the
+    # toast's own time), the others counted in it, so that a hub of hundreds of rooms
+    # does not stack toasts over the screen. The overview lists them all.
+    OTHER_ROOMS_NOTICE_S = 8.0
 
     connection: reactive[ConnectionState] = reactive(ConnectionState("connecting"), init=False)
     view: reactive[RoomView | None] = reactive(None, always_update=True, init=False)
@@ -105,6 +111,8 @@ class LivemonApp(App[None]):
         self.connect = connect
         self.state = ConsoleState()
         self._critical_version = -1  # the state's alerts_version that ``critical`` shows
+        self._other_notice_at = -math.inf  # monotonic time of the last other-room warn toast
+        self._other_unshown = 0  # other-room warn alerts not toasted since then
         self.dashboard = DashboardScreen(role)
         self.stage = StageScreen()
         self.overview = OverviewScreen()
@@ -183,16 +191,32 @@ class LivemonApp(App[None]):
         view, previous = self.state.on_alert(msg)
         is_open = msg.get("state") == "open" and self.ALERT_NOTICES
         if is_open and (previous is None or previous.get("severity") != msg.get("severity")):
-            where = "" if view.room == self.state.current else f" in {view.room}"
-            self.notify(
-                str(msg.get("detail") or msg.get("kind")),
-                title=f"{msg.get('severity', 'warn')}: {msg.get('kind')}{where}",
-                severity="error" if msg.get("severity") == "crit" else "warning",
-                timeout=15 if msg.get("severity") == "crit" else 8,
-            )
+            self._notify_alert(msg, view.room)
         if view.room == self.state.current:
             self.view = view
         self._check_critical()
+
+    def _notify_alert(self, alert: dict[str, Any], room: str) -> None:
+        """A toast for an alert that opened or escalated (see ``OTHER_ROOMS_NOTICE_S``)."""
+        crit = alert.get("severity") == "crit"
+        detail = str(alert.get("detail") or alert.get("kind"))
+        where = ""
+        if room != self.state.current:
+            where = f" in {room}"
+            if not crit:
+                now = time.monotonic()
+                if now - self._other_notice_at < self.OTHER_ROOMS_NOTICE_S:
+                    self._other_unshown += 1
+                    return
+                if self._other_unshown:
+                    detail += f"\n(+{self._other_unshown} more in other rooms: o lists them)"
+                self._other_notice_at, self._other_unshown = now, 0
+        self.notify(
+            detail,
+            title=f"{alert.get('severity', 'warn')}: {alert.get('kind')}{where}",
+            severity="error" if crit else "warning",
+            timeout=15 if crit else 8,
+        )
 
     def _check_critical(self) -> None:
         # Once per alert change, not per snapshot: O(alerts) over every room.

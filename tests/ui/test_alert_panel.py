@@ -345,3 +345,25 @@ async def pilot_until(pilot, condition, timeout: float = 30.0) -> None:
     while not condition():
         assert loop.time() < deadline, "condition not met in time"
         await pilot.pause(0.05)
+
+
+async def test_warn_alerts_of_other_rooms_toast_at_most_once_an_interval(hub):
+    """Warn alerts of rooms not on screen toast once an interval, the next toast counting the
+    ones not shown; crit ones and the shown room's always toast (a hub of hundreds of rooms
+    must not stack toasts over the screen)."""
+    app = create_app(hub.url, hub.control_token)
+    async with app.run_test(size=SIZE) as pilot:
+        app.OTHER_ROOMS_NOTICE_S = 0.5
+        others = [alert(f"w{i}", room="room-2", sku=f"S{i}", detail=f"other {i}") for i in range(4)]
+        await started(app, pilot, hub, *others)
+        await hub.until(pilot, lambda: len(app.state.rooms["room-2"].alerts) == 4)
+        assert [n for n in notes(app) if "other" in n] == ["other 0"]
+        await hub.broadcast(alert("c1", room="room-2", severity="crit", detail="other crit"),
+                            alert("here", detail="this room"))  # fmt: skip
+        await hub.until(pilot, lambda: "this room" in notes(app))
+        assert "other crit" in notes(app)
+        await asyncio.sleep(0.6)
+        await hub.broadcast(alert("w9", room="room-2", sku="S9", detail="other 9"))
+        await hub.until(pilot, lambda: any(n.startswith("other 9") for n in notes(app)))
+        shown = next(n for n in notes(app) if n.startswith("other 9"))
+        assert "+3 more in other rooms" in shown
