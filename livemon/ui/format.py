@@ -58,16 +58,23 @@ def decimal(value: float | None, places: int = 1) -> str:
 
 
 def eta(seconds: float | None) -> str:
-    """Format seconds to stock-out as m:ss, or as hours and minutes past an hour; nil as a dash.
+    """Format seconds to stock-out as m:ss, hours and minutes past an hour, days and hours
+    past 100 hours, days past 100 days (so it fits the products' ETA column); nil as a dash.
 
     >>> eta(95), eta(3725.4), eta(0), eta(None)
     ('1:35', '1h02m', '0:00', '—')
+    >>> eta(99 * 3600 + 59 * 60), eta(100 * 3600), eta(20_000_000)
+    ('99h59m', '4d04h', '231d')
     """
     if seconds is None:
         return DASH
     minutes, secs = divmod(max(0, int(seconds)), 60)
+    hours = minutes // 60
+    if hours >= 100:
+        days = hours // 24
+        return f"{days}d" if days >= 100 else f"{days}d{hours % 24:02d}h"
     if minutes >= 60:
-        return f"{minutes // 60}h{minutes % 60:02d}m"
+        return f"{hours}h{minutes % 60:02d}m"
     return f"{minutes}:{secs:02d}"
 
 
