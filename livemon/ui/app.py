@@ -70,7 +70,8 @@ class LivemonApp(App[None]):
     # Kept in the help screen only: descriptions of keys defined by Textual widgets.
     EXTRA_KEYS = [
         ("ctrl+c", "quit (as q)"),
-        ("↑ / ↓", "select a product or alert row"),
+        ("↑ / ↓", "select a product, alert or room row"),
+        ("home / end", "the first / last row (pgup / pgdn: a page)"),
         ("enter", "on an alert: its suggested action (asks first: y / enter send, n / esc not)"),
         ("tab", "move focus: products, alerts (forms: next field)"),
         ("enter", "submit a form"),

@@ -18,7 +18,7 @@ from livemon.ui import format as fmt
 from livemon.ui.messages import OpenRoom
 from livemon.ui.state import RoomView
 from livemon.ui.widgets.key_bar import KeyBar
-from livemon.ui.widgets.row_cursor import row_key_under_cursor
+from livemon.ui.widgets.row_cursor import RowTable, row_key_under_cursor
 from livemon.ui.widgets.status_bar import StatusBar, on_air
 from livemon.ui.widgets.target_bars import progress_cell
 
@@ -90,7 +90,7 @@ class OverviewScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Label("all rooms 全部直播间 — enter opens a room", id="overview-title")
-        table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True, id="rooms")
+        table: DataTable[Text] = RowTable(cursor_type="row", zebra_stripes=True, id="rooms")
         for key, label, width in COLUMNS:
             table.add_column(label, key=key, width=width)
         yield table

@@ -115,3 +115,21 @@ def test_overview_baseline(snap_compare, utc):
         await pilot.pause(0.6)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+async def test_home_and_end_go_to_the_first_and_last_room(hub):
+    """On the overview, end then enter opens the last room and home then enter the first (a
+    plain table's home and end go to the first and last column instead)."""
+    app = create_app(hub.url, hub.control_token)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await hub.wait_connected()
+        await hub.broadcast(*[hub.snapshot(room=f"room-{i:02d}") for i in range(60)])
+        await hub.until(pilot, lambda: len(app.state.rooms) == 60)
+        await pilot.press("o")
+        await hub.until(pilot, lambda: len(app.overview._shown) == 60)
+        await pilot.press("end", "enter")
+        await hub.until(pilot, lambda: app.screen is app.dashboard)
+        assert app.state.current == "room-59"
+        await pilot.press("o", "home", "enter")
+        await hub.until(pilot, lambda: app.screen is app.dashboard)
+        assert app.state.current == "room-00"

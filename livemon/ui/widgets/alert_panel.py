@@ -17,7 +17,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 from livemon.ui import format as fmt
-from livemon.ui.widgets.row_cursor import row_key_under_cursor
+from livemon.ui.widgets.row_cursor import RowTable, row_key_under_cursor
 
 # class -> (badge text, badge style, style of the other cells)
 CLASS_LOOK: dict[str, tuple[str, str, str]] = {
@@ -127,7 +127,7 @@ def alert_cells(alert: dict[str, Any], now: float | None) -> dict[str, Text]:
     }
 
 
-class AlertPanel(DataTable):
+class AlertPanel(RowTable):
     """A DataTable keyed by alert id; `show()` redraws it, the cursor stays on its alert."""
 
     DEFAULT_CSS = """

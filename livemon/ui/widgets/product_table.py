@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 from livemon.ui import format as fmt
 from livemon.ui.state import HubFacts
-from livemon.ui.widgets.row_cursor import row_key_under_cursor
+from livemon.ui.widgets.row_cursor import RowTable, row_key_under_cursor
 
 COLUMNS = (
     ("mark", "", 1),
@@ -66,7 +65,7 @@ def product_cells(
     }
 
 
-class ProductTable(DataTable):
+class ProductTable(RowTable):
     """A DataTable keyed by sku; `show()` changes only the cells whose text changed."""
 
     DEFAULT_CSS = """

@@ -1,9 +1,21 @@
-"""The key of the row under a DataTable's cursor, shared by the tables that act on it."""
+"""The tables of rows the console acts on: their keys, and the row under the cursor."""
 
 from __future__ import annotations
 
+from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
+
+
+class RowTable(DataTable):
+    """A table with a row cursor: home and end go to the first and the last row (a plain
+    ``DataTable`` takes them to the first and last column, which a row cursor never
+    leaves), as in a list of 500 rooms one expects."""
+
+    BINDINGS = [
+        Binding("home", "scroll_top", "first row", show=False),
+        Binding("end", "scroll_bottom", "last row", show=False),
+    ]
 
 
 def row_key_under_cursor(table: DataTable) -> str | None:
