@@ -1,7 +1,7 @@
 """`OverviewScreen`: every room of the hub at a glance, one row each; enter opens a room.
 
-Rows show online, GMV, conversion, the host on air, target progress and the
-open alerts by severity. With tens of rooms each sending up to 10 snapshots
+Rows show the open alerts by severity, online, GMV, conversion, the host on
+air and target progress. With tens of rooms each sending up to 10 snapshots
 a second, the table is brought up to date from the app's room state twice a
 second (and at once when a room appears), not once per snapshot.
 """
@@ -23,14 +23,16 @@ from livemon.ui.widgets.status_bar import StatusBar, on_air
 from livemon.ui.widgets.target_bars import progress_cell
 
 REFRESH_S = 0.5
+# The open alerts come second: on a narrow terminal the columns past the width are
+# scrolled off, and which rooms need the assistant now matters most.
 COLUMNS = (
     ("room", "room", 14),
+    ("alerts", "alerts", 16),
     ("online", "online", 9),
     ("gmv", "GMV", 14),
     ("conv", "conv/1k", 8),
     ("host", "on air", 14),
     ("targets", "targets ▲ on pace ▼ behind", 30),
-    ("alerts", "alerts", 14),
 )
 
 
