@@ -15,6 +15,21 @@ from livemon import config as config_mod
 from livemon import wire
 
 
+def port_number(text: str) -> int:
+    """An ``--port`` / ``--web`` value: a TCP port, 0-65535 (argparse's ``type``).
+
+    >>> port_number("8765")
+    8765
+    """
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (0-65535)")
+    return port
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--config", help="a TOML file laid over the defaults (config/livemon.toml lists them all)"
@@ -38,7 +53,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="hub + sim adapter + console in one process (the demo)")
     _common(p)
-    p.add_argument("--port", type=int, default=None, help="hub port (default 8765, or a free one)")
+    p.add_argument("--port", type=port_number, default=None,
+                   help="hub port (default 8765, or a free one)")  # fmt: skip
     p.add_argument("--scenario", help="sim scenario (steady, conversion_drop, ..., mixed)")
     p.add_argument("--seed", type=int)
     p.add_argument("--speed", help="sim speed: multiple of real time, or max")
@@ -47,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the hub")
     _common(p)
     p.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--port", type=port_number, default=None)
     p.add_argument(
         "--adapter",
         action="append",
@@ -81,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--room", default=None, help="the room to show (default: the first)")
     p.add_argument(
         "--web",
-        type=int,
+        type=port_number,
         default=None,
         metavar="PORT",
         help="serve the stage screen to browsers on PORT (textual-serve)",
@@ -316,7 +332,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise ValueError(f"cannot listen on {host}:{port} ({exc.strerror}): is another hub "
                              "running? pick another --port") from None  # fmt: skip
         _print_access(hub)
-        worker = await _join_cluster(hub, bus_url, cfg, host) if bus_url else None
+        try:
+            worker = await _join_cluster(hub, bus_url, cfg, host) if bus_url else None
+        except ConnectionError as exc:  # no NATS there: stop cleanly, say what to do
+            await hub.stop()
+            raise ValueError(f"{exc} (--bus / bus.url)") from None
         if worker is not None:
             from livemon.cluster.runner import BusRunner
 
@@ -364,7 +384,10 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     """Show the hubs of a cluster, the rooms each folds, their lag and the stream."""
     from livemon.cluster import status
 
-    data = asyncio.run(status.status(args.bus))
+    try:
+        data = asyncio.run(status.status(args.bus))
+    except ConnectionError as exc:
+        raise ValueError(str(exc)) from None
     print(status.as_json(data) if args.json else status.render(data))
     return 0
 
@@ -419,7 +442,10 @@ def cmd_adapter(args: argparse.Namespace) -> int:
         from livemon.cluster.runner import BusRunner
 
         bus_runner = BusRunner(adapter, args.bus, name=args.feed_name)
-        asyncio.run(bus_runner.run())
+        try:
+            asyncio.run(bus_runner.run())
+        except ConnectionError as exc:
+            raise ValueError(str(exc)) from None
         print(f"{bus_runner.name}: stored {bus_runner.acked} events on {args.bus}",
               file=sys.stderr)  # fmt: skip
         return 0
@@ -495,6 +521,8 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     from livemon.engine.shifts import SHIFT_METRICS
     from livemon.engine.targets import TARGET_FIELDS
 
+    # The config first: a bad --config or rule is said before any of the list.
+    rules = compile_rules(config_mod.load(args.config, args.set).detect.rules)
     _definitions(None, METRICS)
     _definitions("per product", PRODUCT_METRICS)
     _definitions("per host shift (snapshot shift and shifts[])", SHIFT_METRICS)
@@ -505,7 +533,6 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         EXTRA_VARIABLES,
         20,
     )
-    rules = compile_rules(config_mod.load(args.config, args.set).detect.rules)
     print(f"\nrules in force ({len(rules)}):" if rules else "\nrules in force: none")
     for r in rules:
         print(f"rule:{r.name}  {r.severity} when {r.when} for {r.for_s} s"

@@ -50,20 +50,26 @@ class Bus:
         self.seqs: KeyValue | None = None
         self.commands: KeyValue | None = None
         self.connected = asyncio.Event()
+        self._last_error: Exception | None = None
 
     async def connect(self, timeout_s: float = 10.0) -> Bus:
         """Connect (retrying until ``timeout_s``) and make sure the stream and buckets exist."""
         deadline = time.monotonic() + timeout_s
         while True:
             try:
-                self.nc = await nats.connect(
+                # nats-py retries a first connect for ever when reconnects are unlimited:
+                # the deadline bounds it, so a wrong URL is an error, not a hang.
+                self.nc = await asyncio.wait_for(nats.connect(
                     [u.strip() for u in self.url.split(",")], name=self.name,
                     max_reconnect_attempts=-1, reconnect_time_wait=0.25, connect_timeout=2,
                     disconnected_cb=self._disconnected, reconnected_cb=self._reconnected,
-                )  # fmt: skip
+                    error_cb=self._error,
+                ), timeout=max(0.5, deadline - time.monotonic()))  # fmt: skip
                 break
             except Exception as exc:  # noqa: BLE001 - any refusal is retried until the deadline
                 if time.monotonic() > deadline:
+                    if isinstance(exc, TimeoutError) and self._last_error is not None:
+                        exc = self._last_error
                     raise ConnectionError(f"cannot reach NATS at {self.url} ({exc}): is "
                                           "nats-server running with -js?") from exc  # fmt: skip
                 await asyncio.sleep(0.25)
@@ -96,6 +102,13 @@ class Bus:
             return await self.js.create_key_value(
                 KeyValueConfig(bucket=name, ttl=ttl, storage=StorageType.FILE)
             )
+
+    async def _error(self, exc: Exception) -> None:
+        """A NATS connection error: one line in the log (nats-py's own logs a traceback);
+        before the first connect it is kept for ``connect``'s own error."""
+        if self.nc is not None and str(exc) != str(self._last_error):
+            log.warning("NATS at %s: %s", self.url, exc or type(exc).__name__)
+        self._last_error = exc
 
     async def _disconnected(self) -> None:
         self.connected.clear()

@@ -13,6 +13,7 @@ import asyncio
 import ipaddress
 import os
 import shlex
+import socket
 import sys
 from ssl import SSLContext
 from typing import Any
@@ -77,6 +78,22 @@ async def check_watch_token(url: str, token: str, ssl: SSLContext | None = None)
         ) from None
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Raise ValueError unless ``host:port`` can be listened on now (before any banner)."""
+    if port == 0:
+        raise ValueError("--web needs a port number (1-65535) the tablet can open, not 0")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(infos[0][4])
+    except OSError as exc:
+        raise ValueError(
+            f"cannot serve the stage on {host}:{port} ({exc.strerror or exc}): "
+            "is something else listening there? pick another --web PORT"
+        ) from None
+
+
 def stage_command(url: str, room: str | None, ca: str | None = None) -> str:
     """The command textual-serve runs for each browser: this livemon, stage, no token.
 
@@ -100,6 +117,7 @@ def serve_stage(url: str, token: str, room: str | None, port: int, host: str | N
     except ImportError:
         raise ValueError("--web needs textual-serve: pip install 'livemon[web]'") from None
     bind = host or "127.0.0.1"
+    check_port_free(bind, port)
     if not is_loopback(bind):
         asyncio.run(check_watch_token(url, token, client_context(url, ca)))
     os.environ["LIVEMON_WATCH_TOKEN"] = token  # inherited by each page's process

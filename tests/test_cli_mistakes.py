@@ -1,0 +1,86 @@
+"""Mistakes a user makes on the command line: each gets one clear line, exit 2, no traceback.
+
+Every command runs as a real ``livemon`` subprocess, with a deadline.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+LIVEMON = [sys.executable, "-m", "livemon.cli"]
+
+
+def livemon(*args: str, timeout: float = 60, env: dict | None = None):
+    return subprocess.run([*LIVEMON, *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})  # fmt: skip
+
+
+def refused(done: subprocess.CompletedProcess, *phrases: str) -> None:
+    """``done`` exited 2 with a one-message error holding ``phrases`` and no traceback."""
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    assert "Traceback" not in done.stderr, done.stderr
+    for phrase in phrases:
+        assert phrase in done.stderr, done.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_port_out_of_range_is_refused_by_every_command_that_takes_one(tmp_path: Path) -> None:
+    """``serve --port``, ``run --port`` and ``stage --web`` beyond 65535 say it is no TCP port."""
+    refused(livemon("serve", "--port", "99999", "--record-dir", str(tmp_path)),
+            "'99999' is not a TCP port (0-65535)")  # fmt: skip
+    refused(livemon("run", "--port", "70000", "--record-dir", str(tmp_path)),
+            "'70000' is not a TCP port")  # fmt: skip
+    refused(livemon("stage", "--token", "watch-token-00001", "--web", "-1"),
+            "is not a TCP port")  # fmt: skip
+
+
+def test_stage_web_on_a_port_in_use_says_so_before_serving() -> None:
+    """``stage --web PORT`` on a port something listens on names it and asks for another."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = livemon("stage", "--token", "watch-token-00001", "--web", str(port), timeout=30)
+    refused(done, f"cannot serve the stage on 127.0.0.1:{port}", "pick another --web PORT")
+    assert "Serving" not in done.stdout + done.stderr  # nothing was started
+
+
+def test_report_to_a_missing_directory_is_refused_before_any_work(tmp_path: Path) -> None:
+    """``report -o`` into a directory that does not exist says so, with no traceback."""
+    out = tmp_path / "no-such-dir" / "review.html"
+    done = livemon("report", "--record-dir", str(tmp_path), "-o", str(out))
+    refused(done, f"there is no directory {out.parent}")
+    refused(livemon("report", "--record-dir", str(tmp_path), "-o", str(tmp_path)),
+            "is a directory: give a file name")  # fmt: skip
+
+
+def test_metrics_list_with_a_missing_config_prints_only_the_error(tmp_path: Path) -> None:
+    """``metrics --list --config`` of a file that is not there prints the error and no list."""
+    done = livemon("metrics", "--list", "--config", str(tmp_path / "nope.toml"))
+    refused(done, "does not exist")
+    assert done.stdout == ""
+
+
+def test_cluster_without_nats_fails_fast_with_what_to_do() -> None:
+    """``cluster --bus`` at an address where no NATS listens ends within its deadline, no hang."""
+    url = f"nats://127.0.0.1:{_free_port()}"
+    started = time.monotonic()
+    done = livemon("cluster", "--bus", url, timeout=40)
+    refused(done, f"cannot reach NATS at {url}", "is nats-server running")
+    assert time.monotonic() - started < 30
+
+
+def test_adapter_on_a_bus_without_nats_fails_fast_with_what_to_do() -> None:
+    """``adapter NAME --bus`` with no NATS there ends with one line, not a traceback or a hang."""
+    url = f"nats://127.0.0.1:{_free_port()}"
+    refused(livemon("adapter", "sim", "--bus", url, timeout=40), f"cannot reach NATS at {url}")
