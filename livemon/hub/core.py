@@ -25,12 +25,67 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from livemon import commands, wire
-from livemon.events import room_problem
+from livemon.events import Event, room_problem
 from livemon.hub import access
+from livemon.ingest import Accepted
 
 ALLOWED_ROLES = {"/ingest": {"ingest"}, "/watch": {"watch", "control"}, "/control": {"control"}}
 PENDING = object()  # the outcome of a command being carried out now
 BAD_TOKEN = "bad or missing token"
+
+
+def resume_seqs(
+    per_room: Mapping[str, Mapping[str, int]], committed: Mapping[str, int] | None
+) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """What a resumed hub holds of each adapter: ``(held, ahead)``.
+
+    ``per_room`` is, per room, each adapter's highest seq its log holds;
+    ``committed`` what the session's acked file says every log holds (None for
+    a session without one). ``held`` is what the welcome says is durable, so
+    the adapter sends again from the seq after it; ``ahead`` is, per adapter,
+    the rooms whose logs hold more than that, and how much: the hub drops
+    those rooms' events of the resend up to there (they are counted already).
+
+    Without an acked file, the highest seq of any log is taken, as before it existed.
+
+    >>> resume_seqs({"r1": {"a": 100}, "r2": {"a": 80}}, {"a": 80})
+    ({'a': 80}, {'a': {'r1': 100}})
+    >>> resume_seqs({"r1": {"a": 100}, "r2": {"a": 80}}, None)
+    ({'a': 100}, {})
+    """
+    highest: dict[str, int] = {}
+    for seqs in per_room.values():
+        for name, seq in seqs.items():
+            highest[name] = max(highest.get(name, 0), seq)
+    if committed is None:
+        return highest, {}
+    held = {name: committed.get(name, 0) for name in highest.keys() | committed.keys()}
+    ahead: dict[str, dict[str, int]] = {}
+    for room, seqs in per_room.items():
+        for name, seq in seqs.items():
+            if seq > held[name]:
+                ahead.setdefault(name, {})[room] = seq
+    return held, ahead
+
+
+def drop_held_in_rooms(taken: Accepted, held_in: Mapping[str, int]) -> Accepted:
+    """``taken`` without the events a room's log already holds: those of a room in
+    ``held_in`` with a seq <= its seq there (``ahead`` of ``resume_seqs``: a resend
+    after a resume). Dropped silently, as any resent event.
+
+    >>> from livemon.events import Like
+    >>> a = drop_held_in_rooms(Accepted([Like("a", 1.0, 1), Like("b", 1.0, 2), Like("a", 2.0, 3)],
+    ...                                 range(5, 8), [], 7), {"a": 6})
+    >>> [e.n for e in a.events], a.seqs, a.last_seq
+    ([2, 3], [6, 7], 7)
+    """
+    events: list[Event] = []
+    seqs: list[int] = []
+    for e, seq in zip(taken.events, taken.seqs, strict=True):
+        if seq > held_in.get(e.room, 0):
+            events.append(e)
+            seqs.append(seq)
+    return Accepted(events, seqs, taken.rejects, taken.last_seq)
 
 
 @dataclass(frozen=True)

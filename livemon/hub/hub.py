@@ -37,7 +37,14 @@ from livemon.engine import Engine, RoomState
 from livemon.engine.tags import QUESTION_TAGS, TECH_TAGS
 from livemon.events import room_problem
 from livemon.hub import access
-from livemon.hub.core import ALLOWED_ROLES, BAD_TOKEN, HubCore, Route
+from livemon.hub.core import (
+    ALLOWED_ROLES,
+    BAD_TOKEN,
+    HubCore,
+    Route,
+    drop_held_in_rooms,
+    resume_seqs,
+)
 from livemon.hub.disk import DiskHealth
 from livemon.hub.feeds import FeedBoard
 from livemon.hub.links import AdapterLink, LocalLink, RemoteLink
@@ -45,6 +52,7 @@ from livemon.hub.outbox import Outbox
 from livemon.hub.plan import RoomPlan
 from livemon.ingest import Accepted, accept, drop_rooms
 from livemon.record import Catalog, Recorder
+from livemon.record.recorder import committed_seqs
 
 log = logging.getLogger("livemon.hub")
 
@@ -135,9 +143,13 @@ class Hub:
         self.ingest_handler: IngestHandler | None = None
         self.command_router: CommandRouter | None = None
         self.catalog = Catalog(self.record_dir)
+        # After a resume: adapter name -> rooms whose logs hold more of its seqs than
+        # every log does, and how far (``core.resume_seqs``); emptied as resends pass it.
+        self.ahead: dict[str, dict[str, int]] = {}
         self.session = (self._resume() if resume else None) or self._new_session_id()
         self._drain_alerts(known=self._recorded_alerts())
-        self.recorder = Recorder(self.record_dir, self.session, self.catalog, self._room_clock)
+        self.recorder = Recorder(self.record_dir, self.session, self.catalog, self._room_clock,
+                                 resumed=dict(self.held))  # fmt: skip
         self.disk = DiskHealth(str(self.record_dir))
         self._open_error: BaseException | None = None  # a room log that could not be opened
         self._server: Server | None = None
@@ -210,6 +222,7 @@ class Hub:
         if not open_rows:
             return None
         session = open_rows[0]["session"]
+        per_room: dict[str, dict[str, int]] = {}  # room -> adapter name -> seq its log holds
         for row in open_rows:
             if row["session"] != session:
                 continue
@@ -220,11 +233,17 @@ class Hub:
             except Exception as exc:  # one unreadable log must not keep the hub from starting
                 log.error("cannot fold back room %r of session %s from %s (%s): skipped",
                           row["room"], session, row["path"], exc)  # fmt: skip
+            in_room = per_room.setdefault(row["room"], {})
             for name, seq in held.items():  # what was folded is held, even if cut short
-                self.held[name] = max(self.held.get(name, 0), seq)
+                in_room[name] = max(in_room.get(name, 0), seq)
             state = self.engine.rooms.get(row["room"])
             if state is not None:
                 state.take_comments(0)
+        # The logs are written one after another: a hub killed between two of them left
+        # one room's log ahead. The welcome says what every log holds (the acked file),
+        # and the resend's events a log already holds are dropped for that room alone.
+        held, self.ahead = resume_seqs(per_room, committed_seqs(self.record_dir, session))
+        self.held.update(held)
         self.durable.update(self.held)
         log.info("resumed session %s: %s", session, self.held)
         return session
@@ -375,12 +394,17 @@ class Hub:
         if self.core.resent(name, seq, len(items)):
             return []  # a resent batch the hub already holds
         taken = accept(self.held.get(name, 0), seq, items, clean)
+        ahead = self.ahead.get(name) if self.ahead else None
+        if ahead is not None:
+            taken = drop_held_in_rooms(taken, ahead)
         if only_room is not None and any(e.room != only_room for e in taken.events):
             keep = [i for i, e in enumerate(taken.events) if e.room == only_room]
             taken.events = [taken.events[i] for i in keep]
             taken.seqs = [taken.seqs[i] for i in keep]
         taken, room_count = self._admit(taken, room)
         self.core.take(name, taken.last_seq)
+        if ahead is not None and self.held[name] >= max(ahead.values()):
+            del self.ahead[name]
         wall = time.time() if wall is None else wall
         events, recorder = taken.events, self.recorder
         several = room_count > 1
@@ -500,6 +524,9 @@ class Hub:
         adapter.watch_feed_state(
             lambda state, detail: self.feeds.report(name, state, detail, time.time())
         )
+        ahead = self.ahead.pop(name, None)
+        if ahead:  # an in-process feed sends nothing again: it goes on after what is logged
+            self.held[name] = max(self.held.get(name, 0), *ahead.values())
         seq = self.held.get(name, 0) + 1
         yielded = 0
         pending: deque[tuple[int, int]] = deque()
@@ -539,7 +566,11 @@ class Hub:
                 self.recorder.restore(failed)
                 error = failed[0][2]
             else:
-                self.core.made_durable(held)
+                try:  # noted as in every log before any of it is acknowledged
+                    await asyncio.to_thread(self.recorder.commit, held)
+                    self.core.made_durable(held)
+                except OSError as exc:
+                    error = exc
             # The catalog is an index over the logs (recovery reads the logs),
             # so it is written once a second, not on every 100 ms ack tick:
             # its SQLite commits run on the event loop's thread.

@@ -31,6 +31,7 @@ PARTS_MIN = 32 * 1024
 # Record kinds: the first item of every payload array.
 EVENTS = 0  # [EVENTS, adapter name, first seq, event count, frame bytes(, hub clock)]
 COMMAND = 1  # [COMMAND, command map, result map]
+ACKED = 2  # [ACKED, {adapter name: seq}] in a session's acked file (``Recorder.commit``)
 
 _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder().decode

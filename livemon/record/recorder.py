@@ -121,13 +121,51 @@ def room_dir_name(room: str) -> str:
     return f"{_SAFE.sub('_', room)[:40]}-{digest}"
 
 
+def acked_path(record_dir: Path, session: str) -> Path:
+    """The file of ``session`` noting how far each adapter's seqs are in every room's log.
+
+    >>> acked_path(Path("rec"), "20260101-abc123").as_posix()
+    'rec/20260101-abc123.acked'
+    """
+    return record_dir / f"{session}.acked"
+
+
+def committed_seqs(record_dir: Path, session: str) -> dict[str, int] | None:
+    """Each adapter's highest seq whose events are in every room's log, as ``commit`` noted
+    it; None for a session without a whole file (recorded by an older livemon, killed
+    before the file was made, or unreadable): the room logs are then all there is.
+
+    A session's room logs are written one after the other: a hub killed between
+    two of them leaves one room's log ahead of another's, so the highest seq in
+    any one log is not what every log holds; this is.
+    """
+    path = acked_path(record_dir, session)
+    if not path.exists():
+        return None
+    seqs: dict[str, int] | None = None  # None until its first record (written when made)
+    try:
+        for _, record in log.read(path):
+            if record[0] == log.ACKED:
+                if seqs is None:
+                    seqs = {}
+                for name, seq in record[1].items():
+                    seqs[name] = max(seqs.get(name, 0), seq)
+    except (OSError, log.LogCorrupt, AttributeError, TypeError, IndexError) as exc:
+        log_.error("cannot read %s (%s): resuming from the room logs alone", path, exc)
+        return None
+    return seqs
+
+
 class Recorder:
     """Appends frames and commands per room; ``flush`` makes them durable."""
 
     def __init__(self, record_dir: Path, session: str, catalog: Catalog | None = None,
-                 clock: RoomClock | None = None) -> None:  # fmt: skip
+                 clock: RoomClock | None = None,
+                 resumed: dict[str, int] | None = None) -> None:  # fmt: skip
         """``clock`` gives a room's clock when a run of frames becomes its record
-        (``add_to_run``); without it such records feed no seek index."""
+        (``add_to_run``); without it such records feed no seek index. ``resumed``:
+        the seqs a resumed session holds, noted first in an acked file made now
+        (a session recorded before there was one)."""
         self.record_dir = record_dir
         self.clock = clock
         self.session = session
@@ -140,6 +178,9 @@ class Recorder:
         self._command_rows: list[tuple[str, dict, dict, float | None]] = []
         self._progressed: set[str] = set()  # rooms with frames since the last catalog write
         self._run: _Run | None = None  # frames of several rooms not yet split into records
+        self._acked: log.LogWriter | None = None  # made with the session's first room log
+        self._committed: dict[str, int] = {}  # what the acked file says already
+        self._resumed = dict(resumed or {})
 
     def writer(self, room: str) -> log.LogWriter:
         """The log of ``room`` in this session, opened (or created) on first use.
@@ -160,6 +201,15 @@ class Recorder:
             except (OSError, log.LogCorrupt) as exc:
                 log_.error("cannot reopen the log of room %r at %s (%s): the room is recorded "
                            "in a new file from now on", room, row["path"], exc)  # fmt: skip
+        if self._acked is None:
+            # Made before the first byte of any log: a session with logs has one. Seqs
+            # acknowledged before it existed are noted first, so that no resume ever
+            # tells an adapter less than it was acknowledged.
+            acked = log.LogWriter(acked_path(self.record_dir, self.session))
+            if committed_seqs(self.record_dir, self.session) is None:
+                acked.append([log.ACKED, self._resumed])  # the file is whole from here on
+            acked.flush()
+            self._acked = acked
         if w is None:
             stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
             path = self.record_dir / room_dir_name(room) / f"{stamp}-{self.session}.lmrec"
@@ -334,6 +384,20 @@ class Recorder:
         failed += [(w, data, exc) for (w, data), exc in zip(written, errors, strict=True) if exc]
         return failed
 
+    def commit(self, held: dict[str, int]) -> None:
+        """Note durably (written and fsynced) that every room's log holds each adapter's
+        events up to its seq in ``held``: call it once ``write`` wrote all that was
+        taken with no failure, and before those seqs are acknowledged. On resume,
+        ``committed_seqs`` reads it back. Raises ``OSError`` if it cannot be noted.
+        """
+        acked = self._acked
+        changed = {n: s for n, s in held.items() if self._committed.get(n) != s}
+        if acked is None or not changed:
+            return
+        acked.append([log.ACKED, changed])
+        acked.flush()
+        self._committed.update(changed)
+
     @staticmethod
     def restore(failed: list[Failed]) -> None:
         """Queue again the bytes ``write`` could not write (on the appending thread)."""
@@ -391,3 +455,9 @@ class Recorder:
             for w in self.writers.values():
                 with contextlib.suppress(OSError):
                     w.close()
+            if self._acked is not None:
+                with contextlib.suppress(OSError):
+                    self._acked.close()
+        if end:  # an ended session is never resumed: the acked file has served
+            with contextlib.suppress(OSError):
+                acked_path(self.record_dir, self.session).unlink(missing_ok=True)

@@ -1,0 +1,96 @@
+"""A hub killed between two rooms' logs: the resume tells the adapter what every log holds.
+
+A tick writes the room logs one after the other. A hub killed after one
+room's log got a frame's events but before another's did leaves the first
+log ahead; the adapter was acknowledged neither. The hub is "killed" here
+in-process (its ticks cancelled, nothing closed or written) while the log of
+room r2 cannot be written (``os.write`` fails on it), then a new hub is
+started on the same record dir, and the adapter does what docs/protocol.md
+says: numbers its next event ``acked_seq + 1``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+
+from livemon import config
+from livemon.hub import Hub
+from livemon.record.recorder import acked_path, room_dir_name
+from tests.hub.conftest import T0, TOKENS, adapter, like, snapshot
+
+
+class FailingRoomLog:
+    """``os.write`` that fails with ENOSPC on the log of one room while ``on``."""
+
+    def __init__(self, monkeypatch, room: str) -> None:
+        self.on = True
+        self.failures = 0
+        folder = f"/{room_dir_name(room)}/"
+        real = os.write
+
+        def write(fd: int, data) -> int:
+            if self.on and folder in os.readlink(f"/proc/self/fd/{fd}"):
+                self.failures += 1
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return real(fd, data)
+
+        monkeypatch.setattr(os, "write", write)
+
+
+async def kill(hub: Hub) -> None:
+    """Stop ``hub`` as kill -9 would: no more ticks, no flush, no session end."""
+    for task in hub._tasks:
+        task.cancel()
+    await asyncio.gather(*hub._tasks, return_exceptions=True)
+    assert hub._server is not None
+    hub._server.close()
+    await asyncio.wait_for(hub._server.wait_closed(), 5)
+
+
+async def likes(hub: Hub) -> dict[str, int]:
+    return {room: (await snapshot(hub, room))["metrics"]["likes"] for room in ("r1", "r2")}
+
+
+async def test_a_room_log_left_behind_at_a_kill_is_sent_again_and_counted_once(
+    tmp_path, monkeypatch
+):
+    """After a kill that left r1's log ahead of r2's, the welcome's acked_seq is the last seq
+    acknowledged (not r1's), and the resend from acked_seq + 1 fills r2 and counts in r1
+    nothing twice, live and on the next resume alike."""
+    hub = Hub(config.load(), tmp_path, tokens=TOKENS)
+    await hub.start("127.0.0.1", 0)
+    feed = await adapter(hub, "feed", ("r1", "r2"))
+    await feed.events(1, [like(T0, 1, "r1"), like(T0, 1, "r2")])
+    await feed.wait_ack(2)
+    failing = FailingRoomLog(monkeypatch, "r2")
+    second = [like(T0 + 1, 10, "r1"), like(T0 + 1, 10, "r2")]
+    await feed.events(3, second)
+    async with asyncio.timeout(5):
+        while failing.failures < 2:  # r1's log written, r2's refused, tick after tick
+            await asyncio.sleep(0.02)
+    assert feed.acked == 2
+    await kill(hub)
+    failing.on = False
+
+    again = Hub(config.load(), tmp_path, tokens=TOKENS)
+    await again.start("127.0.0.1", 0)
+    try:
+        back = await adapter(again, "feed", ("r1", "r2"))
+        acked_seq = back.seen[0]["acked_seq"]
+        assert acked_seq == 2, "the welcome must not say seqs 3-4 are durable: r2 lacks seq 4"
+        await back.events(acked_seq + 1, second)
+        await back.wait_ack(4)
+        assert await likes(again) == {"r1": 11, "r2": 11}
+        await back.ws.close()
+    finally:
+        await again.stop(end_session=False)
+    resumed = Hub(config.load(), tmp_path, tokens=TOKENS)
+    try:
+        assert resumed.durable == {"feed": 4}
+        assert {r: s.likes for r, s in resumed.engine.rooms.items()} == {"r1": 11, "r2": 11}
+    finally:
+        resumed.recorder.close()
+        resumed.catalog.close()
+    assert not acked_path(tmp_path, resumed.session).exists(), "an ended session keeps none"
