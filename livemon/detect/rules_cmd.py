@@ -46,8 +46,13 @@ def session_rows(record_dir: Path, wanted: list[str]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["started_wall"] or 0, r["room"]))
 
 
-def would_raise(path: Path, room: str, detect: Any) -> list[dict[str, Any]]:
-    """The opening message of each rule alert folding ``room``'s recording would raise."""
+def would_raise(
+    path: Path, room: str, detect: Any, first: list[float] | None = None
+) -> list[dict[str, Any]]:
+    """The opening message of each rule alert folding ``room``'s recording would raise.
+
+    ``first``, if given, gets the event time of the room's first event.
+    """
     monitor = Monitor(detect)
     engine = Engine(on_new_room=monitor)
     opened: dict[str, dict[str, Any]] = {}
@@ -59,6 +64,9 @@ def would_raise(path: Path, room: str, detect: Any) -> list[dict[str, Any]]:
         for _, alert in monitor.drain():
             if alert["kind"].startswith("rule:"):
                 opened.setdefault(alert["id"], alert)
+    state = engine.rooms.get(room)
+    if first is not None and state is not None and state.first_ts is not None:
+        first.append(float(state.first_ts))
     return list(opened.values())
 
 
@@ -115,7 +123,8 @@ def run(argv: list[str]) -> int:
         if not path.exists():
             print(f"\nsession {row['session']} room {row['room']}: recording {path} is missing")
             continue
-        would = would_raise(path, row["room"], detect)
+        first: list[float] = []
+        would = would_raise(path, row["room"], detect, first)
         real = raised(record_dir, row["session"], row["room"])
         print(f"\nsession {row['session']} room {row['room']}: rules would have raised "
               f"{len(would)}, the session raised {len(real)}")  # fmt: skip
@@ -123,7 +132,9 @@ def run(argv: list[str]) -> int:
                                                                 for a in real]  # fmt: skip
         if not timeline:
             continue
-        start = min(t for t, _, _ in timeline)
+        # Offsets from the session's first event (as the console's clock and the report
+        # count), not from the first alert listed.
+        start = first[0] if first else min(t for t, _, _ in timeline)
         for since, how, a in sorted(timeline, key=lambda x: (x[0], x[1])):
             suggest = a.get("suggest")
             action = f"  -> {suggest['action']}" if isinstance(suggest, dict) else ""

@@ -82,6 +82,8 @@ class ReplayBar(Static):
         width: 1fr;
         background: $panel;
         padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     """
 
@@ -160,7 +162,7 @@ class ReplayBar(Static):
         return text
 
     def render_text(self) -> Text:
-        """Both lines."""
+        """Both lines (each is cut at the width, not wrapped: see the CSS)."""
         width = (self.size.width or 80) - 2
         return Text("\n").join([self.state_text(), self.bar_text(width)])
 

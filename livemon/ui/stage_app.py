@@ -11,7 +11,9 @@ from ssl import SSLContext
 from textual.binding import Binding
 
 from livemon.ui.app import LivemonApp
+from livemon.ui.messages import WelcomeReceived
 from livemon.ui.stage import StageScreen
+from livemon.ui.widgets.status_bar import StatusBar
 
 
 class StageApp(LivemonApp):
@@ -36,6 +38,21 @@ class StageApp(LivemonApp):
     def on_mount(self) -> None:
         if self.connect:
             self._pump()
+
+    def on_welcome_received(self, message: WelcomeReceived) -> None:
+        """With `--room`, say in the status bar which room the stage waits for, and when the
+        hub does not carry it (yet) which rooms it does carry: a misspelt room is no
+        silent blank screen. (The base class's handler runs too: Textual calls both.)"""
+        want = self.state.preferred
+        if want is None or self.state.current is not None:
+            return
+        rooms = [str(r) for r in message.data.get("rooms") or ()]
+        if rooms and want not in rooms:
+            waiting = f"not on this hub yet; it carries {', '.join(rooms[:5])}"
+            waiting += f" (+{len(rooms) - 5})" if len(rooms) > 5 else ""
+        else:
+            waiting = "waiting for its first snapshot"
+        self.stage.query_one(StatusBar).set(room=f"{want} ({waiting})")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Only quitting: the stage has no help, command or screen keys."""

@@ -153,6 +153,15 @@ def test_rules_test_lists_what_rules_would_raise_beside_what_was_raised(tmp_path
     would = [line for line in rows if " would " in line]
     raised = [line for line in rows if " raised " in line]
     assert would and raised and any("conversion_drop" in line for line in raised)
+
+    # Each line's +H:MM:SS counts from the session's first event (every line's clock minus
+    # its offset is that one moment), not from the first line listed (+0:00:00).
+    def seconds(text: str) -> int:
+        hours, minutes, secs = (int(x) for x in text.lstrip("+").split(":"))
+        return 3600 * hours + 60 * minutes + secs
+
+    starts = {(seconds(line.split()[1]) - seconds(line.split()[0])) % 86400 for line in rows}
+    assert len(starts) == 1 and not rows[0].startswith("  +0:00:00"), rows
     # Live with the same rule: the same alerts at the same times (replay is exact).
     spec = ("detect.rules=[{name = 'sagging', when = 'conv_1m < 0.7 * conv_10m and "
             "featured_stock > 0', for_s = 60, message = 'conversion {conv_1m:.1f} vs "

@@ -91,3 +91,31 @@ async def test_replay_console_keys(live: Live) -> None:
         await asyncio.gather(feed, return_exceptions=True)
         await hub.stop()
         scratch.cleanup()
+
+
+async def test_replay_bar_keeps_its_progress_line_at_80x24(live: Live) -> None:
+    """At 80x24 the replay bar's first line is cut, not wrapped, so its second line (the
+    progress bar with the playhead and the alert and command markers) stays on screen."""
+    index = keyframes.build(live.log, ROOM, config.load())
+    hub, scratch = keyframes.scratch_hub(config.load())
+    await hub.start("127.0.0.1", 0)
+    player = Player(hub, live.log, ROOM, 10.0, index)
+    feed = asyncio.create_task(player.run(stay=True))
+    app = ReplayApp(hub.url(), hub.tokens["watch"], player, "a-long-session-title · room-1")
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.view is not None and app.view.snapshot, "a snapshot")
+            bar = app.dashboard.query_one(ReplayBar)
+            await pilot.pause(0.3)
+
+            def shown(y: int) -> str:
+                return "".join(segment.text for segment in bar.render_line(y))
+
+            assert "▶ replay 10x" in shown(0)
+            progress = shown(1)
+            assert "●" in progress and "▲" in progress and "◆" in progress, progress
+    finally:
+        feed.cancel()
+        await asyncio.gather(feed, return_exceptions=True)
+        await hub.stop()
+        scratch.cleanup()

@@ -122,3 +122,34 @@ def test_stage_baseline(snap_compare, utc, size):
     targets) matches its baseline at 80x24 and 200x60."""
     app = StageApp("ws://127.0.0.1:8765", "token", connect=False)
     assert snap_compare(app, terminal_size=size, run_before=_feed(app))
+
+
+async def test_stage_for_a_room_the_hub_lacks_says_which_rooms_it_has(tmp_path):
+    """`livemon stage --room` naming a room the real hub does not carry says so in the status
+    bar, with the rooms it does carry, instead of a blank screen that looks connected."""
+    import asyncio
+
+    from livemon import config
+    from livemon.hub import Hub
+    from livemon.ui.widgets.status_bar import StatusBar
+    from plugins.sim import SimAdapter
+
+    tokens = {"ingest": "ingest-token-0123456", "watch": "watch-token-01234567",
+              "control": "control-token-012345"}  # fmt: skip
+    hub = Hub(config.load(), tmp_path, tokens=tokens)
+    await hub.start("127.0.0.1", 0)
+    try:
+        sim = SimAdapter(room="room-1", seed=3, speed="max", duration=60, viewers=100)
+        await asyncio.wait_for(hub.run_adapter(sim), 30)
+        app = StageApp(hub.url(), tokens["watch"], room="room-9")
+        async with app.run_test(size=(120, 40)) as pilot:
+            bar = app.stage.query_one(StatusBar)
+            for _ in range(200):
+                if "not on this hub" in bar.render_text().plain:
+                    break
+                await pilot.pause(0.05)
+            text = bar.render_text().plain
+            assert "room room-9 (not on this hub yet; it carries room-1)" in text, text
+            assert app.state.current is None  # it still shows no other room's numbers
+    finally:
+        await hub.stop()
