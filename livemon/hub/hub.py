@@ -915,6 +915,7 @@ class Hub:
         stopping = False
         try:
             if route.forward:
+                self._note_forwarded(message)
                 outcome = await self._forward(message)
             else:
                 outcome = self.command_effect(message)
@@ -949,6 +950,20 @@ class Hub:
             except WRITE_ERRORS as exc:
                 log.error("command %r in room %r was carried out but cannot be recorded: %s",
                           message.get("id"), room, exc)  # fmt: skip
+
+    def _note_forwarded(self, message: dict[str, Any]) -> None:
+        """Note in the catalog (committed now) that a platform action is leaving for its
+        adapter: after a crash, a resend of its id gets "outcome unknown" instead of being
+        carried out twice (a coupon issued twice)."""
+        room = str(message.get("room"))
+        state = self.engine.rooms.get(room)
+        command = {k: message.get(k) for k in ("id", "room", "action", "args")}
+        try:
+            self.catalog.add_forwarded(self.session, room, command, state.clock if state else None)
+        except WRITE_ERRORS as exc:  # sent all the same: the commands go on while the disk fails
+            log.error("command %r: cannot note it before it goes to the adapter (%s); a crash "
+                      "before its answer would let a resend carry it out again", command["id"],
+                      exc)  # fmt: skip
 
     async def _forward(self, message: dict[str, Any]) -> dict[str, Any]:
         """A platform action, sent to the room's adapter that can carry it out."""

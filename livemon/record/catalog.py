@@ -18,6 +18,10 @@ import sqlite_utils
 from livemon.record.private import private_dir, private_file
 
 CATALOG_NAME = "catalog.db"
+# The result of a command whose adapter had it when the hub died (kill -9, power loss):
+# whether the platform carried it out is unknown, and it is never sent again.
+FORWARDED = ("the hub stopped while the adapter had this command; outcome unknown, check the "
+             "platform before retrying with a new id")  # fmt: skip
 # The alerts table's columns, in order; the last two hold JSON.
 _ALERT_COLUMNS = ("session", "room", "id", "kind", "sku", "severity", "state", "since", "onset",
                   "ts", "detail", "evidence", "suggest")  # fmt: skip
@@ -164,14 +168,25 @@ class Catalog:
 
     def add_command(self, session: str, room: str, command: dict, result: dict,
                     ts: float | None) -> None:  # fmt: skip
-        """Keep one command with its result; the same id is kept once."""
-        self.db.table("commands").insert(
-            {"session": session, "room": room, "id": str(command.get("id")),
-             "action": str(command.get("action")), "args": json.dumps(command.get("args")),
-             "ok": int(bool(result.get("ok"))), "detail": str(result.get("detail", "")),
-             "wall": time.time(), "ts": ts},
-            ignore=True,
-        )  # fmt: skip
+        """Keep one command with its result; the same id is kept once (its result replaces
+        only a ``FORWARDED`` note of it)."""
+        row = {"session": session, "room": room, "id": str(command.get("id")),
+               "action": str(command.get("action")), "args": json.dumps(command.get("args")),
+               "ok": int(bool(result.get("ok"))), "detail": str(result.get("detail", "")),
+               "wall": time.time(), "ts": ts}  # fmt: skip
+        with self.db.atomic():  # committed here unless the caller's transaction goes on
+            self.db.execute(
+                "update commands set ok = ?, detail = ?, wall = ?, ts = ? "
+                "where session = ? and id = ? and detail = ?",
+                [row["ok"], row["detail"], row["wall"], ts, session, row["id"], FORWARDED],
+            )
+            self.db.table("commands").insert(row, ignore=True)
+
+    def add_forwarded(self, session: str, room: str, command: dict, ts: float | None) -> None:
+        """Note, before it leaves the hub, that command ``command`` is with an adapter: if
+        the hub dies before the adapter answers, that note is its result for good
+        (``FORWARDED``), so a resend of its id is never carried out again."""
+        self.add_command(session, room, command, {"ok": False, "detail": FORWARDED}, ts)
 
     def command_result(self, session: str, command_id: str) -> dict[str, Any] | None:
         """The recorded result of command ``command_id`` in ``session``, if any."""
