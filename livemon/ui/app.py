@@ -72,6 +72,7 @@ class LivemonApp(App[None]):
         ("ctrl+c", "quit (as q)"),
         ("↑ / ↓", "select a product, alert or room row"),
         ("home / end", "the first / last row (pgup / pgdn: a page)"),
+        ("/", "on the overview: find rooms by name (esc: every room again)"),
         ("enter", "on an alert: its suggested action (asks first: y / enter send, n / esc not)"),
         ("tab", "move focus: products, alerts (forms: next field)"),
         ("enter", "submit a form"),

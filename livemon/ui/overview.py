@@ -3,7 +3,8 @@
 Rows show the open alerts by severity, online, GMV, conversion, the host on
 air and target progress. With tens of rooms each sending up to 10 snapshots
 a second, the table is brought up to date from the app's room state twice a
-second (and at once when a room appears), not once per snapshot.
+second (and at once when a room appears), not once per snapshot. `/` finds
+rooms by name: the rows are narrowed to the rooms whose name holds the text.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Label
+from textual.widgets import DataTable, Input, Label
 
 from livemon.ui import format as fmt
 from livemon.ui.messages import OpenRoom
@@ -23,6 +24,7 @@ from livemon.ui.widgets.status_bar import StatusBar, on_air
 from livemon.ui.widgets.target_bars import progress_cell
 
 REFRESH_S = 0.5
+TITLE = "all rooms 全部直播间 — enter opens a room, / finds one"
 # The open alerts come second: on a narrow terminal the columns past the width are
 # scrolled off, and which rooms need the assistant now matters most.
 COLUMNS = (
@@ -67,8 +69,15 @@ def room_cells(view: RoomView) -> dict[str, Text]:
     }
 
 
+class RoomFilter(Input):
+    """The text rooms are found by; escape clears it (and leaves the overview as it was)."""
+
+    BINDINGS = [Binding("escape", "screen.clear_filter", "clear", show=False)]
+
+
 class OverviewScreen(Screen[None]):
-    """A table of every room; `o` / escape go back, enter opens the room under the cursor."""
+    """A table of every room; `o` / escape go back, enter opens the room under the cursor,
+    `/` narrows the rows to the rooms whose name holds a text."""
 
     DEFAULT_CSS = """
     OverviewScreen #overview-title {
@@ -79,19 +88,28 @@ class OverviewScreen(Screen[None]):
     OverviewScreen DataTable {
         height: 1fr;
     }
+    OverviewScreen RoomFilter {
+        border: none;
+        height: 1;
+        padding: 0 1;
+    }
     """
 
     BINDINGS = [
         Binding("o,escape", "app.overview", "dashboard"),
         Binding("enter", "open_room", "open room", show=True),
+        Binding("slash", "find", "find room", key_display="/"),
     ]
 
     def __init__(self) -> None:
         super().__init__(id="overview")
         self._shown: dict[str, dict[str, Text]] = {}
+        self._found_by = ""  # lower case: the rows shown are the rooms whose name holds it
 
     def compose(self) -> ComposeResult:
-        yield Label("all rooms 全部直播间 — enter opens a room", id="overview-title")
+        yield Label(TITLE, id="overview-title")
+        yield RoomFilter(placeholder="room name holds … (enter: to the list, esc: all rooms)",
+                         id="room-filter")  # fmt: skip
         table: DataTable[Text] = RowTable(cursor_type="row", zebra_stripes=True, id="rooms")
         for key, label, width in COLUMNS:
             table.add_column(label, key=key, width=width)
@@ -100,6 +118,8 @@ class OverviewScreen(Screen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        self.query_one(RoomFilter).display = False  # until `/`
+        self.table.focus()
         self.watch(self.app, "rooms", lambda _rooms: self.refresh_rows())
         self.set_interval(REFRESH_S, self.refresh_rows)
 
@@ -110,8 +130,10 @@ class OverviewScreen(Screen[None]):
     def refresh_rows(self) -> None:
         """Bring every row in line with the app's room state, changing only changed cells."""
         rooms: dict[str, RoomView] = self.app.state.rooms  # type: ignore[attr-defined]
-        table = self.table
+        table, wanted = self.table, self._found_by
         for name, view in list(rooms.items()):
+            if wanted and wanted not in name.lower():
+                continue
             cells = room_cells(view)
             old = self._shown.get(name)
             if old is None:
@@ -125,6 +147,41 @@ class OverviewScreen(Screen[None]):
     def cell_text(self, room: str, column: str) -> str:
         """The plain text of one cell (for tests)."""
         return self._shown[room][column].plain
+
+    def action_find(self) -> None:
+        """Show the room filter and type into it."""
+        box = self.query_one(RoomFilter)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        """Every room again, the cursor back on the table."""
+        box = self.query_one(RoomFilter)
+        box.value = ""
+        box.display = False
+        self._narrow("")
+        self.table.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._narrow(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.table.focus()  # the cursor on the first room found: enter opens it
+
+    def _narrow(self, text: str) -> None:
+        """Show only the rooms whose name holds ``text`` (any case; all for "")."""
+        text = text.strip().lower()
+        if text == self._found_by:
+            return
+        self._found_by = text
+        self.table.clear()
+        self._shown.clear()
+        self.refresh_rows()
+        found = f"rooms whose name holds {text!r}: {self.table.row_count} of "
+        total = len(self.app.state.rooms)  # type: ignore[attr-defined]
+        self.query_one("#overview-title", Label).update(f"{found}{total}" if text else TITLE)
 
     def action_open_room(self) -> None:
         """Open the room under the cursor on the dashboard."""

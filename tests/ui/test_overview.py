@@ -133,3 +133,27 @@ async def test_home_and_end_go_to_the_first_and_last_room(hub):
         await pilot.press("o", "home", "enter")
         await hub.until(pilot, lambda: app.screen is app.dashboard)
         assert app.state.current == "room-00"
+
+
+async def test_slash_finds_rooms_by_name(hub):
+    """`/` and a text narrow the overview to the rooms whose name holds it (any case); enter
+    goes to the list, where enter opens the room under the cursor; escape shows every room."""
+    app = create_app(hub.url, hub.control_token)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await hub.wait_connected()
+        await hub.broadcast(*[hub.snapshot(room=f"Room-{i:02d}") for i in range(60)])
+        await hub.until(pilot, lambda: len(app.state.rooms) == 60)
+        await pilot.press("o")
+        await hub.until(pilot, lambda: len(app.overview._shown) == 60)
+        await pilot.press("slash", "r", "o", "o", "m", "-", "4")
+        await hub.until(pilot, lambda: len(app.overview._shown) == 10)
+        assert sorted(app.overview._shown) == [f"Room-4{i}" for i in range(10)]
+        assert app.overview.table.row_count == 10
+        title = app.overview.query_one("#overview-title").render()
+        assert "'room-4': 10 of 60" in str(title)
+        await pilot.press("enter", "down", "down", "enter")
+        await hub.until(pilot, lambda: app.screen is app.dashboard)
+        assert app.state.current == "Room-42"
+        await pilot.press("o", "slash", "escape")
+        await hub.until(pilot, lambda: len(app.overview._shown) == 60)
+        assert app.screen is app.overview and app.overview.table.row_count == 60
