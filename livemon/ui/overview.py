@@ -88,10 +88,11 @@ class OverviewScreen(Screen[None]):
     OverviewScreen DataTable {
         height: 1fr;
     }
-    OverviewScreen RoomFilter {
+    OverviewScreen RoomFilter, OverviewScreen RoomFilter:focus {
         border: none;
         height: 1;
         padding: 0 1;
+        background: $boost;
     }
     """
 
