@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Iterator
 from ssl import SSLContext
 from typing import Any
 
@@ -26,7 +27,34 @@ from livemon.reconnect import ConnectionState, TokenRefused, run_sessions
 log = logging.getLogger("livemon.adapter")
 MAX_UNACKED_EVENTS = 200_000  # past this the feed waits for acks instead of growing memory
 
-__all__ = ["RemoteRunner", "TokenRefused"]
+__all__ = ["RemoteRunner", "TokenRefused", "frames_of"]
+
+
+def frames_of(seq: int, events: list[dict[str, Any]]) -> Iterator[tuple[int, int, bytes | None]]:
+    """``events``, numbered from ``seq``, as ``(seq, count, frame)`` frames the hub takes:
+    at most ``wire.MAX_BATCH`` events and ``wire.MAX_FRAME`` bytes each (the hub closes
+    1009 past either, and the same frame sent again after the reconnect would be
+    refused for ever). An event too big for a frame of its own comes as
+    ``(seq, 1, None)``: it keeps its seq but cannot be sent.
+
+    >>> [(s, n, len(f)) for s, n, f in frames_of(7, [{"type": "like"}] * 10_001)]
+    [(7, 10000, 110026), (10007, 1, 37)]
+    >>> [(s, n, f) for s, n, f in frames_of(1, [{"text": "x" * wire.MAX_FRAME}])]
+    [(1, 1, None)]
+    """
+    start = 0
+    while start < len(events):
+        count = min(wire.MAX_BATCH, len(events) - start)
+        while True:
+            frame = wire.encode_batch(seq + start, events[start : start + count])
+            if len(frame) <= wire.MAX_FRAME:
+                yield seq + start, count, frame
+                break
+            if count == 1:
+                yield seq + start, 1, None
+                break
+            count = max(1, min(count - 1, count * wire.MAX_FRAME // len(frame) * 9 // 10))
+        start += count
 
 
 class RemoteRunner:
@@ -40,7 +68,8 @@ class RemoteRunner:
         self.url = base if base.endswith("/ingest") else base + "/ingest"
         self.token = token
         self.name = name or adapter.name
-        self.buffer: deque[tuple[int, int, bytes]] = deque()  # (seq, count, frame), unacked
+        # (seq, count, frame) not yet acked; frame None: an event too big to send (frames_of)
+        self.buffer: deque[tuple[int, int, bytes | None]] = deque()
         self.next_seq = 1
         self.acked = 0
         self.unacked_events = 0
@@ -113,7 +142,8 @@ class RemoteRunner:
             if self.adapter.feed_reported:
                 await ws.send(self._feed_frame())
             for _, _, frame in list(self.buffer):
-                await ws.send(frame)
+                if frame is not None:
+                    await ws.send(frame)
             async for data in ws:
                 await self._receive(ws, wire.decode(data))
                 if self.ended and not self.buffer:
@@ -124,7 +154,9 @@ class RemoteRunner:
 
     def _ack(self, seq: int) -> None:
         self.acked = max(self.acked, seq)
-        while self.buffer and self.buffer[0][0] + self.buffer[0][1] - 1 <= self.acked:
+        # An event that could not be sent is done once everything before it is acked.
+        while self.buffer and (self.buffer[0][0] + self.buffer[0][1] - 1 <= self.acked
+                               or self.buffer[0][2] is None):  # fmt: skip
             count = self.buffer.popleft()[1]
             self.unacked_events -= count
             self.delivered += count
@@ -191,14 +223,21 @@ class RemoteRunner:
             if not batch:
                 continue
             await self._room_for_ack.wait()
-            seq = self.next_seq
-            frame = wire.encode_batch(seq, batch)
-            self.buffer.append((seq, len(batch), frame))
-            self.next_seq += len(batch)
-            self.unacked_events += len(batch)
+            for seq, count, frame in frames_of(self.next_seq, batch):
+                self.buffer.append((seq, count, frame))
+                self.next_seq += count
+                self.unacked_events += count
+                if frame is None:
+                    error = (f"event is over the hub's {wire.MAX_FRAME // 2**20} MiB frame limit "
+                             "on its own: not sent")  # fmt: skip
+                    self.rejected.append((seq, error))
+                    log.error("event seq %d: %s", seq, error)
+                    if len(self.buffer) == 1:
+                        self._ack(self.acked)  # nothing before it waits for an ack
+                    continue
+                ws = self._ws
+                if ws is not None:
+                    with contextlib.suppress(ConnectionClosed):
+                        await ws.send(frame)
             if self.unacked_events >= MAX_UNACKED_EVENTS:
                 self._room_for_ack.clear()
-            ws = self._ws
-            if ws is not None:
-                with contextlib.suppress(ConnectionClosed):
-                    await ws.send(frame)
