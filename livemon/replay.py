@@ -11,11 +11,35 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
+import msgspec
+
+from livemon import config as config_mod
 from livemon import wire
 from livemon.engine import Engine
 from livemon.events import Event
 from livemon.ingest import accept, accept_share
 from livemon.record import log
+
+# The config sections that change what a recording folds into: engine bounds, the
+# session plan (targets, host schedule), the detectors and rules, the coupon guardrails.
+# Tokens and adapter options (secrets) are not kept.
+FOLD_SECTIONS = ("hub", "session", "detect", "guardrails")
+
+
+def fold_settings(config: config_mod.Config) -> dict[str, Any]:
+    """The sections of ``config`` a session folds with, as plain data for the catalog."""
+    return {name: msgspec.to_builtins(config[name]) for name in FOLD_SECTIONS}
+
+
+def settings_config(settings: dict[str, Any] | None) -> config_mod.Config:
+    """The config a recorded session was folded with: its kept sections over the defaults.
+
+    ``None`` (a catalog older than the ``settings`` table) gives the defaults.
+    """
+    if not settings:
+        return config_mod.load()
+    kept = {name: settings[name] for name in FOLD_SECTIONS if name in settings}
+    return config_mod.coerce(kept)
 
 
 def records(

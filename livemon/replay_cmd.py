@@ -86,6 +86,42 @@ def find(args: argparse.Namespace) -> tuple[Path, str, str]:
     return Path(row["path"]), row["room"], f"{row['session']} · {row['room']}"
 
 
+def recorded_config(path: Path) -> config_mod.Config:
+    """The settings the session of recording ``path`` was folded with live (its plan,
+    detectors, rules), from the catalog of its record dir, so that a replay or a report
+    folds it the same way. The defaults, with a note on stderr, when that catalog does not
+    have them (a recording moved out of its record dir, or one recorded before they were
+    kept)."""
+    import sqlite3
+
+    from livemon import replay
+    from livemon.record.catalog import CATALOG_NAME
+
+    catalog = path.parent.parent / CATALOG_NAME  # record_dir/<room dir>/<session>.lmrec
+    settings = None
+    if catalog.is_file():
+        try:
+            db = sqlite3.connect(f"file:{catalog}?mode=ro", uri=True)
+            try:
+                sessions = db.execute("select session, path from sessions").fetchall()
+                session = next((s for s, p in sessions if Path(p).name == path.name), None)
+                row = db.execute("select config from settings where session = ?",
+                                 (session,)).fetchone()  # fmt: skip
+                settings = json.loads(row[0]) if row else None
+            finally:
+                db.close()
+        except (sqlite3.Error, ValueError):
+            settings = None
+    try:
+        if settings is not None:
+            return replay.settings_config(settings)
+    except config_mod.ConfigError:
+        pass
+    print(f"livemon: {path.name}: its session's settings (plan, detectors) are not in a "
+          "catalog beside it; folding with the defaults", file=sys.stderr)  # fmt: skip
+    return config_mod.load()
+
+
 @contextmanager
 def progress_bar(what: str, enabled: bool = True):
     """A rich progress bar on stderr; yields ``update(share done 0..1)``."""
@@ -119,7 +155,7 @@ def headless(
     from livemon.player import Player
 
     out = out or sys.stdout
-    hub, scratch = scratch_hub(config_mod.load())
+    hub, scratch = scratch_hub(recorded_config(path))
     size = max(1, path.stat().st_size)
     try:
         with progress_bar(f"replaying {path.name}", progress and speed is None) as update:
@@ -153,7 +189,7 @@ def build_index(path: Path, room: str, progress: bool = True):
     from livemon import keyframes
 
     with progress_bar(f"indexing {path.name} for seeking", progress) as update:
-        return keyframes.build(path, room, config_mod.load(), progress=update)
+        return keyframes.build(path, room, recorded_config(path), progress=update)
 
 
 def console(path: Path, room: str, title: str, speed: float | None, start_s: float) -> None:
@@ -166,7 +202,7 @@ def console(path: Path, room: str, title: str, speed: float | None, start_s: flo
     async def main() -> None:
         from livemon.ui.replay_app import ReplayApp
 
-        hub, scratch = scratch_hub(config_mod.load())
+        hub, scratch = scratch_hub(recorded_config(path))
         await hub.start("127.0.0.1", 0)
         player = Player(hub, path, room, speed, index)
         if start_s:

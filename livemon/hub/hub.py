@@ -150,6 +150,9 @@ class Hub:
         self._drain_alerts(known=self._recorded_alerts())
         self.recorder = Recorder(self.record_dir, self.session, self.catalog, self._room_clock,
                                  resumed=dict(self.held))  # fmt: skip
+        # The settings this session folds with (plan, detectors): a replay folds it alike.
+        with contextlib.suppress(sqlite3.Error):
+            self.catalog.set_settings(self.session, replay.fold_settings(self.config))
         self.disk = DiskHealth(str(self.record_dir))
         self._open_error: BaseException | None = None  # a room log that could not be opened
         self._server: Server | None = None

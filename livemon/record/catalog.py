@@ -3,7 +3,8 @@
 Tables: ``sessions`` (one row per session and room), ``seek`` (second of
 event time -> offset of the first record reaching it, about one a minute), ``commands`` (every
 command and its result), ``alerts`` (every alert state change) and
-``minutes`` (per-minute metrics for the review report).
+``minutes`` (per-minute metrics for the review report) and ``settings`` (the
+config sections a session folds with, so a replay folds it the same way).
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ class Catalog:
             db.table("finals").create(
                 {"session": str, "room": str, "metrics": str}, pk=("session", "room")
             )
+        if "settings" not in db.table_names():  # JSON of the config sections folding uses
+            db.table("settings").create({"session": str, "config": str}, pk="session")
         if "minutes" not in db.table_names():
             db.table("minutes").create(
                 {"session": str, "room": str, "minute": int, "metrics": str},
@@ -235,6 +238,20 @@ class Catalog:
                 [{"session": session, "room": room, "metrics": json.dumps(metrics)}
                  for room, metrics in metrics_by_room.items()], replace=True,
             )  # fmt: skip
+
+    def set_settings(self, session: str, config: dict[str, Any]) -> None:
+        """Keep the config sections ``session`` is folded with (replaced on a resume)."""
+        with self.db.conn:
+            self.db.conn.execute(
+                "insert or replace into settings (session, config) values (?, ?)",
+                (session, json.dumps(config, ensure_ascii=False)),
+            )
+
+    def settings(self, session: str) -> dict[str, Any] | None:
+        """The config sections ``session`` was folded with, or None (an older catalog)."""
+        row = next(self.db.query("select config from settings where session = ?", [session]),
+                   None)  # fmt: skip
+        return json.loads(row["config"]) if row else None
 
     def close(self) -> None:
         """Close the database."""

@@ -6,8 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from livemon import config as config_mod
-
 FORMATS = ("html", "md", "json")
 
 
@@ -37,7 +35,7 @@ def check_writable(output: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the report of the recording the options name and write it."""
-    from livemon.replay_cmd import find, progress_bar
+    from livemon.replay_cmd import find, progress_bar, recorded_config
     from livemon.report import build_report, render
 
     fmt = args.format
@@ -54,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         check_writable(Path(args.output))
     path, room, title = find(args)
     with progress_bar(f"reviewing {path.name}") as update:
-        report = build_report(path, room, config_mod.load(), title, update)
+        report = build_report(path, room, recorded_config(path), title, update)
     if fmt == "html":
         text = render.html(report)
     elif fmt == "json":

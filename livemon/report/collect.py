@@ -88,6 +88,16 @@ class Collector:
         if state.room != self.review.room:
             return
         state.second_listeners.append(self.second)
+        # Follow each shift the engine begins at the instant it begins (the views gained
+        # until then are the shift before's). This fold is the report's own: it is
+        # never pickled into a keyframe, so an instance hook is safe here.
+        shifts, begin = state.shifts, state.shifts.begin
+
+        def begin_and_follow(room: RoomState, host: str | None, ts: float) -> None:
+            begin(room, host, ts)
+            self.follow(room)
+
+        shifts.begin = begin_and_follow  # type: ignore[method-assign, assignment]
         state.comment_listeners.append(self.comment)
         state.on_event(ev.Order, self.order)
         state.on_event(ev.Refund, self.refund)
@@ -108,6 +118,17 @@ class Collector:
         self.close(state)
         self.host = name
         self.review.host_changes.append((clock if clock is not None else 0.0, name))
+
+    def follow(self, state: RoomState) -> None:
+        """The engine began a shift (``ShiftBook.begin``: a scheduled change of the session
+        plan as the clock reaches it, or a ``host`` command): later orders count for its
+        host. The session's first shift names no host; a host set before it still holds."""
+        shift = state.shifts.current
+        if shift is None or (shift.host is None and not state.shifts.ended):
+            return
+        name = NO_HOST if shift.host is None else shift.host
+        if name != self.host:
+            self.host_changed(name, shift.since, state)
 
     def close(self, state: RoomState | None) -> None:
         """The shift on air ends here: it gets the views gained since it began."""
@@ -204,8 +225,13 @@ def collect(
                         "ts": clock,
                     }
                 )
-                if result.get("ok") and command.get("action") == "host":
-                    collector.host_changed(str(command["args"]["name"]), clock, state)
+                name = str((command.get("args") or {}).get("name"))
+                if (
+                    result.get("ok")
+                    and command.get("action") == "host"
+                    and (name != collector.host)
+                ):  # (before the first event: the engine has no shift to begin yet)
+                    collector.host_changed(name, clock, state)
             review.alerts += hub.take_alert_changes()
             if state is not None and state.new_comments and n % 64 == 0:
                 state.new_comments.clear()  # nobody reads them here (no consoles)
