@@ -169,11 +169,14 @@ async def test_a_refusal_is_a_clear_error_in_both_modes(tmp_path: Path) -> None:
                 env={**os.environ, **ENV}, stderr=asyncio.subprocess.PIPE,
             )  # fmt: skip
             try:
+                before = b""
                 while b"stopped:" not in (
                     line := await asyncio.wait_for(serve.stderr.readline(), 20)
                 ):
                     assert line, "serve ended without saying why the feed stopped"
+                    before += line
                 assert b"adapter douyin" in line and b"DEVICE_BLOCKED" in line
+                assert b"Traceback" not in before, before.decode()  # said once, plainly
             finally:
                 serve.terminate()
                 await asyncio.wait_for(serve.wait(), 10)

@@ -72,3 +72,29 @@ async def test_console_takes_stock_thresholds_and_tags_from_the_hub(tmp_path):
             assert "price" in app.facts.question_tags and "lag" in app.facts.tech_tags
     finally:
         await hub.stop()
+
+
+async def test_status_bar_shows_time_on_air_before_any_host_is_named(tmp_path):
+    """With no host named (the demo's start), the status bar still says how long the room has
+    been on air, from the hub's own shift, instead of a bare "on air —"."""
+    import asyncio
+    import re
+
+    from plugins.sim import SimAdapter
+
+    hub = hub_module.Hub(config_module.load(), tmp_path, tokens=TOKENS)
+    await hub.start(port=0)
+    try:
+        sim = SimAdapter(room="room-1", seed=2, speed="max", duration=150, viewers=100)
+        await asyncio.wait_for(hub.run_adapter(sim), 30)
+        app = create_app(hub.url(), TOKENS["control"])
+        async with app.run_test(size=(160, 50)) as pilot:
+            status = app.dashboard.status
+            for _ in range(250):
+                if "on air — " in status.render_text().plain:
+                    break
+                await pilot.pause(0.02)
+            text = status.render_text().plain
+            assert re.search(r"on air — 2:[0-9]{2}\b", text), text  # 150 s of broadcast
+    finally:
+        await hub.stop()

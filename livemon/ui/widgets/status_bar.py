@@ -28,12 +28,19 @@ def on_air(snapshot: dict[str, Any]) -> str:
     '小美 15:00'
     >>> on_air({"host": "Ann"}), on_air({})
     ('Ann', '—')
+
+    No host named yet (``h`` names one): still how long the room has been on air.
+
+    >>> on_air({"ts": 1000.0, "host": None, "shift": {"host": None, "since": 400.0}})
+    '— 10:00'
     """
     host = snapshot.get("host")
-    if not host:
-        return fmt.DASH
     shift = snapshot.get("shift") or {}
     ts, since = snapshot.get("ts"), shift.get("since")
+    if not host:
+        if ts is None or since is None or shift.get("host"):
+            return fmt.DASH
+        return f"{fmt.DASH} {fmt.duration(ts - since)}"
     if ts is None or since is None or shift.get("host") != host:
         return str(host)
     return f"{host} {fmt.duration(ts - since)}"
