@@ -132,6 +132,9 @@ def progress_bar(what: str, enabled: bool = True):
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
+    if not console.is_terminal:  # a script's stderr gets no bar (rich would leave a blank line)
+        yield lambda share: None
+        return
     with Progress(
         f"[bold]{what}",
         BarColumn(),

@@ -29,11 +29,12 @@ def when(ts: float | None) -> str:
 
 
 def value(key: str, v: Any) -> str:
-    """A metric value as people read it: money with two decimals, ratios as percent."""
+    """A metric value as people read it: money in yuan (¥, two decimals; never the cents the
+    key counts in), ratios as percent."""
     if v is None:
         return "—"
     if key.endswith("_cents"):
-        return f"{v / 100:,.2f}"
+        return f"¥{v / 100:,.2f}"
     if key == "conv_session":
         return f"{v:.2%}"
     if isinstance(v, float):

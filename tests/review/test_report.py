@@ -173,6 +173,9 @@ def test_markdown_report_draws_curves_as_text(report: dict) -> None:
     ):
         assert title in md
     assert "\x1b[" not in md  # no terminal colour codes in a file
+    # Money reads as yuan, marked: the _cents keys' values are not cents.
+    gmv = report["totals"]["gmv_cents"]
+    assert f"| gmv_cents | ¥{gmv / 100:,.2f} |" in md
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (.ci/run installs it)")
