@@ -13,7 +13,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from livemon import config
-from livemon.hub import Hub
+from livemon.hub import Hub, access
 
 WAIT_S = 5.0
 
@@ -140,9 +140,10 @@ async def test_consoles_are_capped_per_token_and_per_hub_with_1013(make_hub):
         await ws.close()
 
 
-async def test_failed_hellos_are_rate_limited_per_address(make_hub):
-    """After failed_hellos bad tokens from one address, its next connection gets HTTP 429
-    with Retry-After, even with a good token; another address is not affected."""
+async def test_failed_hellos_are_rate_limited_per_address(make_hub, monkeypatch):
+    """After failed_hellos bad tokens from one network address, its next connection gets HTTP
+    429 with Retry-After, even with a good token; another address is not affected."""
+    monkeypatch.setattr(access, "THROTTLE_LOOPBACK", True)  # loopback stands in for a network
     hub = await make_hub(failed_hellos=3, failed_hello_window_s=60)
     for _ in range(3):
         ws = await connect(hub.url("/watch"))
@@ -159,6 +160,21 @@ async def test_failed_hellos_are_rate_limited_per_address(make_hub):
     other = await connect(hub.url("/watch"), local_addr=("127.0.0.2", 0))
     assert (await _hello(other, TOKENS["watch"]))["op"] == "welcome"
     await other.close()
+
+
+async def test_failed_hellos_on_loopback_lock_no_good_token_out(make_hub):
+    """On loopback, every bad token past failed_hellos still gets close 1008 as
+    docs/protocol.md says, and a good token still gets its welcome (no HTTP 429)."""
+    hub = await make_hub(failed_hellos=3, failed_hello_window_s=60)
+    for _ in range(5):
+        ws = await connect(hub.url("/watch"))
+        await ws.send(msgpack.packb({"op": "hello", "v": 1, "token": "guess-guess-guess",
+                                     "name": "t"}))  # fmt: skip
+        assert await _close_code(ws) == 1008
+    for path, role in (("/ingest", "ingest"), ("/watch", "watch")):
+        ws = await connect(hub.url(path), open_timeout=WAIT_S)
+        assert (await _hello(ws, TOKENS[role]))["op"] == "welcome"
+        await ws.close()
 
 
 async def test_commands_are_rate_limited_per_console(make_hub):
