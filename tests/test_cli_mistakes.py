@@ -6,6 +6,7 @@ Every command runs as a real ``livemon`` subprocess, with a deadline.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -84,3 +85,33 @@ def test_adapter_on_a_bus_without_nats_fails_fast_with_what_to_do() -> None:
     """``adapter NAME --bus`` with no NATS there ends with one line, not a traceback or a hang."""
     url = f"nats://127.0.0.1:{_free_port()}"
     refused(livemon("adapter", "sim", "--bus", url, timeout=40), f"cannot reach NATS at {url}")
+
+
+def test_serve_on_a_bus_stops_cleanly_without_a_false_lost_nats(tmp_path: Path) -> None:
+    """``serve --bus`` stopped with ctrl-c says nothing of a lost NATS connection: its own
+    close is no loss (it printed "lost NATS ...; reconnecting" as it stopped)."""
+    from tests.cluster.conftest import NatsServer
+
+    nats = NatsServer(tmp_path / "jetstream")
+    nats.start()
+    try:
+        hub = subprocess.Popen(
+            [*LIVEMON, "serve", "--bus", nats.url, "--port", str(_free_port()),
+             "--record-dir", str(tmp_path / "rec")],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 30
+            assert hub.stdout is not None
+            while "joined the cluster" not in hub.stdout.readline():
+                assert time.monotonic() < deadline and hub.poll() is None, "hub did not join"
+            hub.send_signal(signal.SIGINT)
+            _, err = hub.communicate(timeout=30)
+        finally:
+            if hub.poll() is None:
+                hub.kill()
+                hub.wait(timeout=10)
+        assert hub.returncode == 0, err
+        assert "lost NATS" not in err and "Traceback" not in err, err
+    finally:
+        nats.stop()

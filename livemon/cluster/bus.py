@@ -51,6 +51,7 @@ class Bus:
         self.commands: KeyValue | None = None
         self.connected = asyncio.Event()
         self._last_error: Exception | None = None
+        self._closing = False  # close() drains: the disconnect that follows is no loss
 
     async def connect(self, timeout_s: float = 10.0) -> Bus:
         """Connect (retrying until ``timeout_s``) and make sure the stream and buckets exist."""
@@ -112,7 +113,8 @@ class Bus:
 
     async def _disconnected(self) -> None:
         self.connected.clear()
-        log.warning("lost NATS at %s; reconnecting", self.url)
+        if not self._closing:
+            log.warning("lost NATS at %s; reconnecting", self.url)
 
     async def _reconnected(self) -> None:
         self.connected.set()
@@ -121,6 +123,7 @@ class Bus:
     async def close(self) -> None:
         """Flush and close the connection."""
         if self.nc is not None and not self.nc.is_closed:
+            self._closing = True
             await self.nc.drain()
 
     # -- frames ------------------------------------------------------------------
