@@ -399,11 +399,26 @@ def _report_feed_end(adapter, task: asyncio.Task) -> None:
               f"{task.exception()}", file=sys.stderr)  # fmt: skip
 
 
+def _check_hub_url(url: str) -> None:
+    """Refuse, before any screen opens, a ``--url`` that is no websocket address."""
+    from websockets.exceptions import InvalidURI
+    from websockets.uri import parse_uri
+
+    from livemon.ui.client import hub_url
+
+    try:
+        parse_uri(hub_url(url, "/watch"))
+    except InvalidURI:
+        raise ValueError(f"--url {url!r} is not a hub address: give ws://HOST:PORT (or "
+                         "wss://HOST:PORT), as livemon serve prints it") from None  # fmt: skip
+
+
 def cmd_console(args: argparse.Namespace) -> int:
     """Attach the console to a running hub."""
     from livemon.tls import client_context
     from livemon.ui import create_app
 
+    _check_hub_url(args.url)
     ssl = client_context(args.url, args.ca)
     create_app(args.url, args.token, role="watch" if args.watch else "control", ssl=ssl).run()
     return 0
@@ -419,6 +434,7 @@ def cmd_stage(args: argparse.Namespace) -> int:
                          "(livemon serve prints it)")  # fmt: skip
     from livemon.tls import client_context
 
+    _check_hub_url(args.url)
     ssl = client_context(args.url, args.ca)
     if args.web is None:
         from livemon.ui.stage_app import StageApp

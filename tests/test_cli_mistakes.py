@@ -115,3 +115,11 @@ def test_serve_on_a_bus_stops_cleanly_without_a_false_lost_nats(tmp_path: Path) 
         assert "lost NATS" not in err and "Traceback" not in err, err
     finally:
         nats.stop()
+
+
+def test_console_and_stage_refuse_a_url_that_is_no_hub_address() -> None:
+    """``console`` and ``stage`` with an http:// ``--url`` say what address to give, before any
+    screen opens (the stage crashed with a traceback in its screen)."""
+    for command in ("console", "stage"):
+        done = livemon(command, "--url", "http://127.0.0.1:8765", "--token", "t" * 20, timeout=30)
+        refused(done, "is not a hub address: give ws://HOST:PORT")
