@@ -63,10 +63,16 @@ class RemoteLink(AdapterLink):
     def result(self, message: dict[str, Any]) -> None:
         """A ``result`` frame from the adapter: wakes the command waiting for it."""
         future = self._waiting.get(message.get("id"))
-        if future is not None and not future.done():
-            future.set_result(
-                {"ok": bool(message.get("ok")), "detail": str(message.get("detail", ""))}
-            )
+        if future is None or future.done():
+            return
+        ok, detail = message.get("ok"), message.get("detail", "")
+        if not isinstance(ok, bool):  # bool("false") is True: a failure must not read as done
+            detail = (
+                f"adapter {self.name} answered ok={ok!r}, not true or false ({detail}); "
+                "outcome unknown, check the platform before retrying with a new id"
+            )[:500]
+            ok = False
+        future.set_result({"ok": ok, "detail": str(detail)})
 
     def lost(self) -> None:
         """The connection dropped: every command still waiting fails, and is not resent."""

@@ -99,6 +99,16 @@ async def test_adapter_refusal_is_relayed(shop, control):
     assert shop.ids() == ["p1"]
 
 
+async def test_an_ok_that_is_not_a_bool_is_not_taken_for_success(shop, control):
+    """An adapter answering ``ok: "false"`` (a string, not the bool the protocol asks) gets
+    its command reported ok=false with "outcome unknown", not ok=true (bool("false"))."""
+    shop.answer = lambda command: ("false", "coupon refused")
+    result = await ask(control, "k1", "coupon", {"discount_cents": 100, "count": 5})
+    assert result["ok"] is False
+    assert "answered ok='false', not true or false (coupon refused)" in result["detail"]
+    assert "outcome unknown" in result["detail"]
+
+
 async def test_same_id_twice_is_carried_out_once_and_answered_twice(shop, control):
     """Two commands with one id, the second sent before the first is answered, run once."""
     message = {"op": "command", "id": "dup", "room": R, "action": "restock",
