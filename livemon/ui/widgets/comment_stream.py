@@ -59,7 +59,10 @@ class CommentStream(RichLog):
     """
 
     def __init__(self, *, max_lines: int = 500, id: str | None = None) -> None:
-        super().__init__(id=id, max_lines=max_lines, wrap=True, markup=False, auto_scroll=True)
+        # min_width: RichLog renders at least 78 columns by default, which cut comments
+        # off at the border of a narrower column instead of wrapping them.
+        super().__init__(id=id, max_lines=max_lines, min_width=20, wrap=True, markup=False,
+                         auto_scroll=True)  # fmt: skip
         self.border_title = "comments"
         self.can_focus = False
         self.facts = HubFacts()
