@@ -41,15 +41,16 @@ def resume_seqs(
 
     ``per_room`` is, per room, each adapter's highest seq its log holds;
     ``committed`` what the session's acked file says every log holds (None for
-    a session without one). ``held`` is what the welcome says is durable, so
+    a session without one; it follows only adapters whose records went to several
+    rooms' logs). ``held`` is what the welcome says is durable, so
     the adapter sends again from the seq after it; ``ahead`` is, per adapter,
     the rooms whose logs hold more than that, and how much: the hub drops
     those rooms' events of the resend up to there (they are counted already).
 
     Without an acked file, the highest seq of any log is taken, as before it existed.
 
-    >>> resume_seqs({"r1": {"a": 100}, "r2": {"a": 80}}, {"a": 80})
-    ({'a': 80}, {'a': {'r1': 100}})
+    >>> resume_seqs({"r1": {"a": 100, "b": 7}, "r2": {"a": 80}}, {"a": 80})
+    ({'a': 80, 'b': 7}, {'a': {'r1': 100}})
     >>> resume_seqs({"r1": {"a": 100}, "r2": {"a": 80}}, None)
     ({'a': 100}, {})
     """
@@ -59,7 +60,9 @@ def resume_seqs(
             highest[name] = max(highest.get(name, 0), seq)
     if committed is None:
         return highest, {}
-    held = {name: committed.get(name, 0) for name in highest.keys() | committed.keys()}
+    # An adapter the file does not follow had all its records in one log: that log says.
+    held = {name: committed.get(name, highest.get(name, 0))
+            for name in sorted(highest.keys() | committed.keys())}  # fmt: skip
     ahead: dict[str, dict[str, int]] = {}
     for room, seqs in per_room.items():
         for name, seq in seqs.items():

@@ -147,10 +147,11 @@ class Hub:
         # After a resume: adapter name -> rooms whose logs hold more of its seqs than
         # every log does, and how far (``core.resume_seqs``); emptied as resends pass it.
         self.ahead: dict[str, dict[str, int]] = {}
+        self._several: set[str] = set()  # ...and its adapters with records in several rooms
         self.session = (self._resume() if resume else None) or self._new_session_id()
         self._drain_alerts(known=self._recorded_alerts())
         self.recorder = Recorder(self.record_dir, self.session, self.catalog, self._room_clock,
-                                 resumed=dict(self.held))  # fmt: skip
+                                 resumed=dict(self.held), several=self._several)  # fmt: skip
         # The settings this session folds with (plan, detectors): a replay folds it alike.
         with contextlib.suppress(sqlite3.Error):
             self.catalog.set_settings(self.session, replay.fold_settings(self.config))
@@ -246,8 +247,11 @@ class Hub:
         # The logs are written one after another: a hub killed between two of them left
         # one room's log ahead. The welcome says what every log holds (the acked file),
         # and the resend's events a log already holds are dropped for that room alone.
-        held, self.ahead = resume_seqs(per_room, committed_seqs(self.record_dir, session))
+        committed = committed_seqs(self.record_dir, session)
+        held, self.ahead = resume_seqs(per_room, committed)
         self.held.update(held)
+        self._several = {n for n in held if sum(n in seqs for seqs in per_room.values()) > 1}
+        self._several |= set(committed or ())
         self.durable.update(self.held)
         log.info("resumed session %s: %s", session, self.held)
         return session
@@ -565,19 +569,17 @@ class Hub:
         """Make what was taken durable, then acknowledge it to the adapters."""
         async with self._flush_lock:
             held = dict(self.held)
-            failed = await asyncio.to_thread(Recorder.write, self.recorder.take())
-            error: BaseException | None = None
+            tick = self.recorder.tick(held)
+            failed, note_error = await asyncio.to_thread(self.recorder.sync, tick)
+            error: BaseException | None = note_error
             if failed:
                 # Kept, in order, ahead of newer bytes: nothing past the last
                 # durable record is acknowledged until they are written.
                 self.recorder.restore(failed)
                 error = failed[0][2]
-            else:
-                try:  # noted as in every log before any of it is acknowledged
-                    await asyncio.to_thread(self.recorder.commit, held)
-                    self.core.made_durable(held)
-                except OSError as exc:
-                    error = exc
+            self.recorder.synced(tick, held, error is None)
+            if error is None:
+                self.core.made_durable(held)
             # The catalog is an index over the logs (recovery reads the logs),
             # so it is written once a second, not on every 100 ms ack tick:
             # its SQLite commits run on the event loop's thread.

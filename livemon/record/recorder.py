@@ -121,6 +121,16 @@ def room_dir_name(room: str) -> str:
     return f"{_SAFE.sub('_', room)[:40]}-{digest}"
 
 
+# An ack tick (``Recorder.tick``): log bytes, and the acked file's seqs before and after them.
+Tick = tuple[list[tuple[log.LogWriter, bytes]], dict[str, int], dict[str, int]]
+
+
+def _note(acked: log.LogWriter, seqs: dict[str, int]) -> None:
+    """Append ``seqs`` to the acked file, written and fsynced (kept queued if that fails)."""
+    acked.append([log.ACKED, seqs])
+    acked.flush()
+
+
 def acked_path(record_dir: Path, session: str) -> Path:
     """The file of ``session`` noting how far each adapter's seqs are in every room's log.
 
@@ -160,12 +170,12 @@ class Recorder:
     """Appends frames and commands per room; ``flush`` makes them durable."""
 
     def __init__(self, record_dir: Path, session: str, catalog: Catalog | None = None,
-                 clock: RoomClock | None = None,
-                 resumed: dict[str, int] | None = None) -> None:  # fmt: skip
+                 clock: RoomClock | None = None, resumed: dict[str, int] | None = None,
+                 several: set[str] | None = None) -> None:  # fmt: skip
         """``clock`` gives a room's clock when a run of frames becomes its record
         (``add_to_run``); without it such records feed no seek index. ``resumed``:
-        the seqs a resumed session holds, noted first in an acked file made now
-        (a session recorded before there was one)."""
+        the seqs a resumed session holds; ``several``: its adapters whose records are
+        in several rooms' logs already (the acked file follows them, see ``tick``)."""
         self.record_dir = record_dir
         self.clock = clock
         self.session = session
@@ -178,9 +188,15 @@ class Recorder:
         self._command_rows: list[tuple[str, dict, dict, float | None]] = []
         self._progressed: set[str] = set()  # rooms with frames since the last catalog write
         self._run: _Run | None = None  # frames of several rooms not yet split into records
-        self._acked: log.LogWriter | None = None  # made with the session's first room log
-        self._committed: dict[str, int] = {}  # what the acked file says already
-        self._resumed = dict(resumed or {})
+        # The acked file (``tick``): made with the session's first room log, then written
+        # by ``sync`` alone. It follows the adapters whose records go to several rooms'
+        # logs (one log holds all of any other adapter's records: it says as much).
+        self._acked: log.LogWriter | None = None
+        self._several: set[str] = set(several or ())
+        self._name_room: dict[str, str] = {}  # adapter name -> the one room of its records
+        self._turned: set[str] = set()  # adapters found in a second room since the last tick
+        self._noted: dict[str, int] = {}  # adapter name -> seq the acked file says
+        self._good: dict[str, int] = dict(resumed or {})  # ...in every log as of the last tick
 
     def writer(self, room: str) -> log.LogWriter:
         """The log of ``room`` in this session, opened (or created) on first use.
@@ -206,8 +222,8 @@ class Recorder:
             # acknowledged before it existed are noted first, so that no resume ever
             # tells an adapter less than it was acknowledged.
             acked = log.LogWriter(acked_path(self.record_dir, self.session))
-            if committed_seqs(self.record_dir, self.session) is None:
-                acked.append([log.ACKED, self._resumed])  # the file is whole from here on
+            if committed_seqs(self.record_dir, self.session) is None:  # the file is whole now
+                acked.append([log.ACKED, {n: self._good.get(n, 0) for n in self._several}])
             acked.flush()
             self._acked = acked
         if w is None:
@@ -251,6 +267,9 @@ class Recorder:
                 second: int | None, ts: float | None, wall: float | None,
                 positions: list[int] | None) -> None:  # fmt: skip
         """``append_frame`` without ending the run first."""
+        if name not in self._several and self._name_room.setdefault(name, room) != room:
+            self._several.add(name)
+            self._turned.add(name)
         record: list[Any] = [log.EVENTS, name, seq, count, frame]
         if wall is not None or positions is not None:
             record.append(wall)
@@ -384,19 +403,55 @@ class Recorder:
         failed += [(w, data, exc) for (w, data), exc in zip(written, errors, strict=True) if exc]
         return failed
 
-    def commit(self, held: dict[str, int]) -> None:
-        """Note durably (written and fsynced) that every room's log holds each adapter's
-        events up to its seq in ``held``: call it once ``write`` wrote all that was
-        taken with no failure, and before those seqs are acknowledged. On resume,
-        ``committed_seqs`` reads it back. Raises ``OSError`` if it cannot be noted.
+    def tick(self, held: dict[str, int]) -> Tick:
+        """An ack tick's work, taken on the appending thread for ``sync`` on another:
+        the queued log bytes, and what the acked file must say before and after them.
+
+        ``held`` is each adapter's highest seq taken (all of it queued now).
+        Before the logs: each adapter found in a second room since the last tick,
+        at its seq of the last tick (what every log held then, its first room's
+        log included). After them: the adapters of several rooms at ``held``.
+        On resume, ``committed_seqs`` reads it back: the highest seq of one log
+        is not what the others hold when the hub died between writing two of them.
         """
+        batches = self.take()
+        before = {n: self._good.get(n, 0) for n in self._turned}
+        self._turned = set()
+        after = {n: held[n] for n in self._several if n in held and self._noted.get(n) != held[n]}
+        return batches, before, after
+
+    def sync(self, tick: Tick) -> tuple[list[Failed], OSError | None]:
+        """Write a ``tick``: the acked file's before, the logs, its after (each fsynced).
+
+        Returns the log writes that failed (give them to ``restore``) and the
+        acked file's error: with either, nothing of the tick may be acknowledged.
+        """
+        batches, before, after = tick
         acked = self._acked
-        changed = {n: s for n, s in held.items() if self._committed.get(n) != s}
-        if acked is None or not changed:
+        if before and acked is not None:
+            try:
+                _note(acked, before)
+            except OSError as exc:  # no log byte written: all of them wait for the next tick
+                return [(w, data, exc) for w, data in batches if data], exc
+        failed = Recorder.write(batches)
+        if failed or not after or acked is None:
+            return failed, None
+        try:
+            _note(acked, after)
+        except OSError as exc:
+            return [], exc
+        return [], None
+
+    def synced(self, tick: Tick, held: dict[str, int], ok: bool) -> None:
+        """After ``sync`` of ``tick``, on the appending thread: note what the acked file says
+        (``ok``: no failure), or find its adapters again at the next tick."""
+        _, before, after = tick
+        if not ok:
+            self._turned |= before.keys()
             return
-        acked.append([log.ACKED, changed])
-        acked.flush()
-        self._committed.update(changed)
+        self._noted.update(before)
+        self._noted.update(after)
+        self._good.update(held)
 
     @staticmethod
     def restore(failed: list[Failed]) -> None:

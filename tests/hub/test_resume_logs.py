@@ -15,9 +15,11 @@ import asyncio
 import errno
 import os
 
+import pytest
+
 from livemon import config
 from livemon.hub import Hub
-from livemon.record.recorder import acked_path, room_dir_name
+from livemon.record.recorder import acked_path, committed_seqs, room_dir_name
 from tests.hub.conftest import T0, TOKENS, adapter, like, snapshot
 
 
@@ -53,44 +55,64 @@ async def likes(hub: Hub) -> dict[str, int]:
     return {room: (await snapshot(hub, room))["metrics"]["likes"] for room in ("r1", "r2")}
 
 
+@pytest.mark.parametrize("first_rooms", [("r1", "r2"), ("r1",)], ids=["both", "r2-new"])
 async def test_a_room_log_left_behind_at_a_kill_is_sent_again_and_counted_once(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, first_rooms
 ):
     """After a kill that left r1's log ahead of r2's, the welcome's acked_seq is the last seq
     acknowledged (not r1's), and the resend from acked_seq + 1 fills r2 and counts in r1
-    nothing twice, live and on the next resume alike."""
+    nothing twice, live and on the next resume alike; also when the adapter's first event
+    of r2 is in the frame the kill cut."""
     hub = Hub(config.load(), tmp_path, tokens=TOKENS)
     await hub.start("127.0.0.1", 0)
     feed = await adapter(hub, "feed", ("r1", "r2"))
-    await feed.events(1, [like(T0, 1, "r1"), like(T0, 1, "r2")])
-    await feed.wait_ack(2)
+    acked = await feed.events(1, [like(T0, 1, room) for room in first_rooms])
+    await feed.wait_ack(acked)
     failing = FailingRoomLog(monkeypatch, "r2")
     second = [like(T0 + 1, 10, "r1"), like(T0 + 1, 10, "r2")]
-    await feed.events(3, second)
+    last = await feed.events(acked + 1, second)
     async with asyncio.timeout(5):
         while failing.failures < 2:  # r1's log written, r2's refused, tick after tick
             await asyncio.sleep(0.02)
-    assert feed.acked == 2
+    assert feed.acked == acked
     await kill(hub)
     failing.on = False
+    want = {"r1": 11, "r2": 10 + len(first_rooms) - 1}
 
     again = Hub(config.load(), tmp_path, tokens=TOKENS)
     await again.start("127.0.0.1", 0)
     try:
         back = await adapter(again, "feed", ("r1", "r2"))
         acked_seq = back.seen[0]["acked_seq"]
-        assert acked_seq == 2, "the welcome must not say seqs 3-4 are durable: r2 lacks seq 4"
+        assert acked_seq == acked, "the welcome must not say the cut frame is durable"
         await back.events(acked_seq + 1, second)
-        await back.wait_ack(4)
-        assert await likes(again) == {"r1": 11, "r2": 11}
+        await back.wait_ack(last)
+        assert await likes(again) == want
         await back.ws.close()
     finally:
         await again.stop(end_session=False)
     resumed = Hub(config.load(), tmp_path, tokens=TOKENS)
     try:
-        assert resumed.durable == {"feed": 4}
-        assert {r: s.likes for r, s in resumed.engine.rooms.items()} == {"r1": 11, "r2": 11}
+        assert resumed.durable == {"feed": last}
+        assert {r: s.likes for r, s in resumed.engine.rooms.items()} == want
     finally:
         resumed.recorder.close()
         resumed.catalog.close()
     assert not acked_path(tmp_path, resumed.session).exists(), "an ended session keeps none"
+
+
+async def test_the_acked_file_follows_only_adapters_of_several_rooms(raw, hub, tmp_path):
+    """An adapter whose events all go to one room's log adds nothing to the acked file tick
+    after tick (that log says what it holds); one of two rooms adds its seqs."""
+    path = acked_path(tmp_path, hub.session)
+    single = await raw.adapter("single", ("r1",))
+    for k in range(5):  # five frames, each acked: five ticks
+        await single.events(1 + k, [like(T0 + k, 1, "r1")])
+        await single.wait_ack(1 + k)
+    size = path.stat().st_size
+    assert committed_seqs(tmp_path, hub.session) == {}
+    double = await raw.adapter("double", ("r1", "r2"))
+    await double.events(1, [like(T0, 1, "r1"), like(T0, 1, "r2")])
+    await double.wait_ack(2)
+    assert path.stat().st_size > size
+    assert committed_seqs(tmp_path, hub.session) == {"double": 2}
