@@ -30,6 +30,22 @@ def port_number(text: str) -> int:
     return port
 
 
+def seconds_in(text: str) -> float:
+    """A ``replay --from`` value: seconds into the session, 0 or more (argparse's ``type``).
+
+    >>> seconds_in("90")
+    90.0
+    """
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: give the seconds into the session, 0 or "
+                                         "more (e.g. 600 for 10 minutes in)")  # fmt: skip
+    return seconds
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--config", help="a TOML file laid over the defaults (config/livemon.toml lists them all)"
@@ -143,7 +159,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--from",
         dest="start_s",
-        type=float,
+        type=seconds_in,
         default=0.0,
         metavar="SECONDS",
         help="seek: start playing this many seconds into the session",

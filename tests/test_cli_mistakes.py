@@ -123,3 +123,9 @@ def test_console_and_stage_refuse_a_url_that_is_no_hub_address() -> None:
     for command in ("console", "stage"):
         done = livemon(command, "--url", "http://127.0.0.1:8765", "--token", "t" * 20, timeout=30)
         refused(done, "is not a hub address: give ws://HOST:PORT")
+
+
+def test_replay_from_a_negative_time_is_refused(tmp_path: Path) -> None:
+    """``replay --from -5`` says it takes seconds into the session, 0 or more."""
+    done = livemon("replay", "--record-dir", str(tmp_path), "--from", "-5", "--headless")
+    refused(done, "give the seconds into the session, 0 or more")

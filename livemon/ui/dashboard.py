@@ -92,11 +92,13 @@ class DashboardScreen(Screen[None]):
             with Vertical(id="left"):
                 yield ProductTable(id="products")
                 yield AlertPanel(id="alerts")
+            # The plan key's hint only where the key works (not on a read-only console).
+            hint = " (p: plan)" if self.role == "control" else ""
             with Vertical(id="right"):
-                yield TargetBars(id="targets-inline", hint=" (p: plan)")
+                yield TargetBars(id="targets-inline", hint=hint)
                 yield CommentStream(id="comments")
             with Vertical(id="side"):
-                yield TargetBars(id="targets", hint=" (p: plan)")
+                yield TargetBars(id="targets", hint=hint)
                 yield ShiftPanel(id="shift")
         yield FeedLine(id="feeds")
         yield StatusBar(id="status")

@@ -98,3 +98,17 @@ async def test_status_bar_shows_time_on_air_before_any_host_is_named(tmp_path):
             assert re.search(r"on air — 2:[0-9]{2}\b", text), text  # 150 s of broadcast
     finally:
         await hub.stop()
+
+
+async def test_read_only_console_offers_no_plan_key_in_the_target_box(real_hub):
+    """A watch console's empty target box does not point at `p` (a key it does not have);
+    a control console's does."""
+    from livemon.ui.widgets.target_bars import TargetBars
+
+    for role, token, hint in (("watch", TOKENS["watch"], False),
+                              ("control", TOKENS["control"], True)):  # fmt: skip
+        app = create_app(real_hub.url(), token, role=role)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_status(pilot, app, "live")
+            shown = app.dashboard.query_one("#targets-inline", TargetBars).plain
+            assert "no targets set" in shown and ("(p: plan)" in shown) is hint, (role, shown)
