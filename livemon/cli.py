@@ -323,6 +323,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Run the hub until interrupted, with any in-process adapters."""
     from livemon.hub import Hub
 
+    twice = sorted({n for n in args.adapter if args.adapter.count(n) > 1})
+    if twice:  # one feed name, one seq space: the second's events would be dropped as resends
+        raise ValueError(f"--adapter {twice[0]} given twice: a hub runs one feed per adapter name "
+                         f"(a second one: livemon adapter {twice[0]} --name {twice[0]}-2 --room "
+                         "ROOM, from another shell)")  # fmt: skip
     cfg = config_mod.load(args.config, args.set, adapters=tuple(args.adapter))
     adapters = [_make_adapter(n, args.room, _adapter_options(cfg, n)) for n in args.adapter]
 

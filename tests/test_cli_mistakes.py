@@ -129,3 +129,10 @@ def test_replay_from_a_negative_time_is_refused(tmp_path: Path) -> None:
     """``replay --from -5`` says it takes seconds into the session, 0 or more."""
     done = livemon("replay", "--record-dir", str(tmp_path), "--from", "-5", "--headless")
     refused(done, "give the seconds into the session, 0 or more")
+
+
+def test_serve_with_one_adapter_named_twice_is_refused(tmp_path: Path) -> None:
+    """``serve --adapter sim --adapter sim`` is refused with how to run a second feed (the two
+    shared one feed name and seq space, so the second's events were dropped as resends)."""
+    done = livemon("serve", "--adapter", "sim", "--adapter", "sim", "--record-dir", str(tmp_path))
+    refused(done, "--adapter sim given twice", "livemon adapter sim --name sim-2")
