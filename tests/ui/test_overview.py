@@ -117,16 +117,21 @@ def test_overview_baseline(snap_compare, utc):
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
 
 
+async def sixty_rooms_overview(app, pilot, hub, prefix: str) -> None:
+    """Snapshots of rooms ``{prefix}-00`` to ``{prefix}-59``, then the overview with all 60."""
+    await hub.wait_connected()
+    await hub.broadcast(*[hub.snapshot(room=f"{prefix}-{i:02d}") for i in range(60)])
+    await hub.until(pilot, lambda: len(app.state.rooms) == 60)
+    await pilot.press("o")
+    await hub.until(pilot, lambda: len(app.overview._shown) == 60)
+
+
 async def test_home_and_end_go_to_the_first_and_last_room(hub):
     """On the overview, end then enter opens the last room and home then enter the first (a
     plain table's home and end go to the first and last column instead)."""
     app = create_app(hub.url, hub.control_token)
     async with app.run_test(size=(160, 50)) as pilot:
-        await hub.wait_connected()
-        await hub.broadcast(*[hub.snapshot(room=f"room-{i:02d}") for i in range(60)])
-        await hub.until(pilot, lambda: len(app.state.rooms) == 60)
-        await pilot.press("o")
-        await hub.until(pilot, lambda: len(app.overview._shown) == 60)
+        await sixty_rooms_overview(app, pilot, hub, "room")
         await pilot.press("end", "enter")
         await hub.until(pilot, lambda: app.screen is app.dashboard)
         assert app.state.current == "room-59"
@@ -140,11 +145,7 @@ async def test_slash_finds_rooms_by_name(hub):
     goes to the list, where enter opens the room under the cursor; escape shows every room."""
     app = create_app(hub.url, hub.control_token)
     async with app.run_test(size=(160, 50)) as pilot:
-        await hub.wait_connected()
-        await hub.broadcast(*[hub.snapshot(room=f"Room-{i:02d}") for i in range(60)])
-        await hub.until(pilot, lambda: len(app.state.rooms) == 60)
-        await pilot.press("o")
-        await hub.until(pilot, lambda: len(app.overview._shown) == 60)
+        await sixty_rooms_overview(app, pilot, hub, "Room")
         await pilot.press("slash", "r", "o", "o", "m", "-", "4")
         await hub.until(pilot, lambda: len(app.overview._shown) == 10)
         assert sorted(app.overview._shown) == [f"Room-4{i}" for i in range(10)]
