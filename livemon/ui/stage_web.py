@@ -78,6 +78,24 @@ async def check_watch_token(url: str, token: str, ssl: SSLContext | None = None)
         ) from None
 
 
+def address_to_open(bind: str) -> str:
+    """The address a browser on another machine opens for a server bound to ``bind``: ``bind``
+    itself, but for a wildcard (0.0.0.0, ::) this machine's address on its default route (the
+    page's own links use it: with 0.0.0.0 in them, a tablet's browser loads nothing).
+
+    >>> address_to_open("192.168.1.20")
+    '192.168.1.20'
+    """
+    if bind not in ("0.0.0.0", "::", ""):
+        return bind
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: no packet is sent, a route is chosen
+            return str(probe.getsockname()[0])
+        except OSError:
+            return socket.gethostname()
+
+
 def check_port_free(host: str, port: int) -> None:
     """Raise ValueError unless ``host:port`` can be listened on now (before any banner)."""
     if port == 0:
@@ -122,6 +140,10 @@ def serve_stage(url: str, token: str, room: str | None, port: int, host: str | N
         asyncio.run(check_watch_token(url, token, client_context(url, ca)))
     os.environ["LIVEMON_WATCH_TOKEN"] = token  # inherited by each page's process
     title = f"livemon stage{' · ' + room if room else ''}"
-    print(f"livemon stage on http://{bind}:{port}  (hub {url})", file=sys.stderr, flush=True)
-    Server(stage_command(url, room, ca), host=bind, port=port, title=title).serve()
+    opened = address_to_open(bind)
+    page = f"http://{f'[{opened}]' if ':' in opened else opened}:{port}"
+    listening = f"listening on {bind}:{port}, " if opened != bind else ""
+    print(f"livemon stage on {page}  ({listening}hub {url})", file=sys.stderr, flush=True)
+    Server(stage_command(url, room, ca), host=bind, port=port, title=title,
+           public_url=page).serve()  # fmt: skip
     return 0
