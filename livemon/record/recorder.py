@@ -221,7 +221,13 @@ class Recorder:
             # Made before the first byte of any log: a session with logs has one. Seqs
             # acknowledged before it existed are noted first, so that no resume ever
             # tells an adapter less than it was acknowledged.
-            acked = log.LogWriter(acked_path(self.record_dir, self.session))
+            path = acked_path(self.record_dir, self.session)
+            try:
+                acked = log.LogWriter(path)
+            except log.LogCorrupt as exc:  # not ours to read: kept aside, and a new one made
+                path.replace(path.with_name(path.name + ".bad"))
+                log_.error("%s; kept as %s.bad, a new one is made", exc, path.name)
+                acked = log.LogWriter(path)
             if committed_seqs(self.record_dir, self.session) is None:  # the file is whole now
                 acked.append([log.ACKED, {n: self._good.get(n, 0) for n in self._several}])
             acked.flush()

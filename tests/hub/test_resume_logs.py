@@ -116,3 +116,29 @@ async def test_the_acked_file_follows_only_adapters_of_several_rooms(raw, hub, t
     await double.wait_ack(2)
     assert path.stat().st_size > size
     assert committed_seqs(tmp_path, hub.session) == {"double": 2}
+
+
+async def test_an_unreadable_acked_file_is_set_aside_and_ingest_goes_on(tmp_path):
+    """An acked file that is no livemon log (bad magic) is kept aside as .bad on resume; the
+    hub resumes from the room logs and takes and acks frames as before (it closed every
+    feed with 1011)."""
+    hub = Hub(config.load(), tmp_path, tokens=TOKENS)
+    await hub.start("127.0.0.1", 0)
+    feed = await adapter(hub, "feed", ("r1",))
+    await feed.events(1, [like(T0, 1, "r1")])
+    await feed.wait_ack(1)
+    await kill(hub)
+    path = acked_path(tmp_path, hub.session)
+    path.write_bytes(b"not a log at all")
+
+    again = Hub(config.load(), tmp_path, tokens=TOKENS)
+    await again.start("127.0.0.1", 0)
+    try:
+        back = await adapter(again, "feed", ("r1",))
+        assert back.seen[0]["acked_seq"] == 1
+        await back.events(2, [like(T0 + 1, 1, "r1")])
+        await back.wait_ack(2)
+        assert path.with_name(path.name + ".bad").read_bytes() == b"not a log at all"
+        await back.ws.close()
+    finally:
+        await again.stop()
