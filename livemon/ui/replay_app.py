@@ -17,13 +17,47 @@ from livemon.player import Player, speed_label
 from livemon.ui.app import LivemonApp
 from livemon.ui.dashboard import DashboardScreen
 from livemon.ui.messages import SnapshotReceived
+from livemon.ui.overview import OverviewScreen
 from livemon.ui.replay_bar import BookmarkScreen, ReplayBar, parse_when
+from livemon.ui.stage import StageScreen
 from livemon.ui.state import RoomView
 from livemon.ui.widgets.forms import Invalid, PromptForm
 from livemon.ui.widgets.status_bar import StatusBar
 
 NO_COMMANDS = "a replay shows what happened: it cannot send commands"
 LATE_S = 6.0  # a snapshot this much older than the one shown is from before a seek back
+
+
+def show_replay_bar(screen: Any, player: Player, title: str) -> None:
+    """Put the replay bar where ``screen``'s status bar was: "● live" is not true of a
+    replay, on any of its screens."""
+    status = screen.query_one(StatusBar)
+    status.display = False
+    screen.mount(ReplayBar(player, title), before=status)
+
+
+class ReplayStage(StageScreen):
+    """The stage screen of a replay: the replay bar instead of the live status line."""
+
+    def __init__(self, player: Player, title: str = "") -> None:
+        super().__init__()
+        self.player = player
+        self.title_text = title
+
+    def on_mount(self) -> None:  # (StageScreen's own on_mount runs too: Textual calls both)
+        show_replay_bar(self, self.player, self.title_text)
+
+
+class ReplayOverview(OverviewScreen):
+    """The overview of a replay: the replay bar instead of the live status line."""
+
+    def __init__(self, player: Player, title: str = "") -> None:
+        super().__init__()
+        self.player = player
+        self.title_text = title
+
+    def on_mount(self) -> None:  # (OverviewScreen's own on_mount runs too)
+        show_replay_bar(self, self.player, self.title_text)
 
 
 class ReplayDashboard(DashboardScreen):
@@ -130,6 +164,8 @@ class ReplayApp(LivemonApp):
         self.player = player
         self.replay_screen = ReplayDashboard(player, title)
         self.dashboard = self.replay_screen
+        self.stage = ReplayStage(player, title)
+        self.overview = ReplayOverview(player, title)
         player.on_seek = self._after_seek
 
     def _after_seek(self, clock: float) -> None:

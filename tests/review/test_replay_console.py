@@ -119,3 +119,32 @@ async def test_replay_bar_keeps_its_progress_line_at_80x24(live: Live) -> None:
         await asyncio.gather(feed, return_exceptions=True)
         await hub.stop()
         scratch.cleanup()
+
+
+async def test_replay_stage_and_overview_say_replay_not_live(live: Live) -> None:
+    """On a replay the stage screen (s) and the overview (o) show the replay bar, as the
+    dashboard does: none of its screens says "● live"."""
+    index = keyframes.build(live.log, ROOM, config.load())
+    hub, scratch = keyframes.scratch_hub(config.load())
+    await hub.start("127.0.0.1", 0)
+    player = Player(hub, live.log, ROOM, 10.0, index)
+    feed = asyncio.create_task(player.run(stay=True))
+    app = ReplayApp(hub.url(), hub.tokens["watch"], player, "test")
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.view is not None and app.view.snapshot, "a snapshot")
+            for key, screen in (("s", app.stage), ("s", app.dashboard), ("o", app.overview)):
+                await pilot.press(key)
+                await until(pilot, lambda screen=screen: app.screen is screen, f"screen {key}")
+                if screen is app.dashboard:
+                    continue
+                await pilot.pause(0.3)
+                bars = [b for b in screen.query(ReplayBar) if b.display]
+                assert bars and bars[0].state_text().plain.startswith("▶ replay 10x"), key
+                statuses = [s for s in screen.query(StatusBar) if s.display]
+                assert not statuses, f"a live status line on the {key} screen"
+    finally:
+        feed.cancel()
+        await asyncio.gather(feed, return_exceptions=True)
+        await hub.stop()
+        scratch.cleanup()
