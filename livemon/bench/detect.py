@@ -433,9 +433,11 @@ def main(argv: list[str]) -> int:
             f"ours, false alarms per hour on steady rooms: {', '.join(rates)} "
             f"(the oracle's threshold: <= {oracle.FA_PER_H} per session)"
         )
-    print("\nconversion_drop in small rooms (drop 40 %), beside the 10-vs-10 peer:")
-    print(f"{'viewers':>8} {'recall':>7} {'med s':>6} {'p90 s':>6} {'peer med':>9}")
-    for viewers in (200, 100):
+    small = [v for v in (200, 100) if any(r["job"].get("tag") == f"sweep{v}" for r in runs)]
+    if small:  # (--no-sweep runs none: no header over an empty table)
+        print("\nconversion_drop in small rooms (drop 40 %), beside the 10-vs-10 peer:")
+        print(f"{'viewers':>8} {'recall':>7} {'med s':>6} {'p90 s':>6} {'peer med':>9}")
+    for viewers in small:
         group = [r for r in runs if r["job"].get("tag") == f"sweep{viewers}"]
         if not group:
             continue

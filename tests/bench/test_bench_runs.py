@@ -71,3 +71,4 @@ def test_bench_detect_reports_the_demo_real_curves_and_the_oracle_ratio() -> Non
     oracle = re.search(r"^\s+1000\s+40%\s+\d+\s+\S+\s+\S+\s+\S+\s+\S+\s+\S+\s+(\S+)$", out, re.M)
     assert oracle, out
     assert re.search(r"1000 viewers, mixed *: [\d.]+ µs/event", out)
+    assert "in small rooms" not in out  # --no-sweep runs no small room: no empty table
