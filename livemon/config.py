@@ -259,6 +259,10 @@ class HostSlot(Section):
     start_min: Annotated[float, Meta(ge=0, description="goes on air this many minutes in")]
     end_min: Annotated[float, Meta(gt=0, description="...and off air this many minutes in")]
 
+    def __post_init__(self) -> None:  # as the console's plan command checks it
+        if self.end_min <= self.start_min:
+            raise ValueError(f"end_min must be after start_min ({self.name})")
+
 
 class SessionConfig(Section):
     """``[session]``: the broadcast's plan: schedule, targets and host shifts."""
@@ -291,6 +295,14 @@ class SessionConfig(Section):
             )
         ),
     ] = msgspec.field(default_factory=list)
+
+    def __post_init__(self) -> None:  # a misspelt target would be tracked by no bar
+        for key in self.targets:
+            if key not in ("gmv_cents", "orders") and not (
+                key.startswith("units:") and len(key) > 6
+            ):
+                raise ValueError(f"unknown target {key!r} in targets (gmv_cents, orders, "
+                                 "units:<sku>)")  # fmt: skip
 
 
 class ConversionDropConfig(Section):

@@ -136,3 +136,16 @@ def test_serve_with_one_adapter_named_twice_is_refused(tmp_path: Path) -> None:
     shared one feed name and seq space, so the second's events were dropped as resends)."""
     done = livemon("serve", "--adapter", "sim", "--adapter", "sim", "--record-dir", str(tmp_path))
     refused(done, "--adapter sim given twice", "livemon adapter sim --name sim-2")
+
+
+def test_a_plan_in_config_that_cannot_be_is_refused_at_start(tmp_path: Path) -> None:
+    """A host slot that ends before it starts, or a misspelt target, in ``[session]`` stops the
+    start naming the key (both were taken: the plan command refuses them, the config did not)."""
+    slot = tmp_path / "slot.toml"
+    slot.write_text('[session]\nhosts = [{name = "A", start_min = 30, end_min = 10}]\n')
+    refused(livemon("serve", "--config", str(slot), "--record-dir", str(tmp_path)),
+            f"config file {slot}: session.hosts.0: end_min must be after start_min")  # fmt: skip
+    target = tmp_path / "target.toml"
+    target.write_text("[session]\ntargets = {gmv = 300000}\n")
+    done = livemon("serve", "--config", str(target), "--record-dir", str(tmp_path))
+    refused(done, "session: unknown target 'gmv' in targets (gmv_cents, orders, units:<sku>)")
