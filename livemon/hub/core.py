@@ -32,6 +32,7 @@ from livemon.ingest import Accepted
 ALLOWED_ROLES = {"/ingest": {"ingest"}, "/watch": {"watch", "control"}, "/control": {"control"}}
 PENDING = object()  # the outcome of a command being carried out now
 BAD_TOKEN = "bad or missing token"
+MAX_NAME = 128  # characters of an adapter's hello.name
 
 
 def resume_seqs(
@@ -164,6 +165,14 @@ class HubCore:
         name = message.get("name")
         if not isinstance(name, str) or not name:
             raise wire.ProtocolError(wire.CLOSE_PROTOCOL, "hello.name must be a non-empty string")
+        # The name goes into every record of the feed's frames and every snapshot's feeds:
+        # an id, bounded as ids are (docs/limits.md), and shown to people, so printable.
+        if len(name) > MAX_NAME or not name.isprintable():
+            raise wire.ProtocolError(
+                wire.CLOSE_PROTOCOL,
+                f"hello.name must be at most {MAX_NAME} printable characters (no control "
+                "characters)",
+            )
         rooms = message.get("rooms")
         if rooms is None:
             rooms = []

@@ -193,6 +193,12 @@ async def test_rooms_as_a_string_closes_1002_naming_the_field(raw, hub):
     assert "r" not in hub.links and "1" not in hub.links
 
 
+async def test_a_megabyte_adapter_name_closes_1002(raw):
+    """A hello on /ingest whose name is a million characters closes with 1002 (it went into
+    every record of its frames and every snapshot's feeds: 1 MB a frame)."""
+    await refused(raw, "/ingest", hello(raw.tokens["ingest"], name="n" * 1_000_000), 1002)
+
+
 async def test_wrong_token_closes_1008(raw):
     """A hello with a token of no role closes with 1008."""
     await refused(raw, "/ingest", hello("not-a-token"), 1008)

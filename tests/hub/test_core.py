@@ -38,6 +38,10 @@ def hello(role: str, **extra: object) -> dict:
      "hello.rooms must be a list of room ids (strings)"),
     ("/ingest", hello("ingest"), 1002, "hello.name must be a non-empty string"),
     ("/ingest", hello("ingest", name=""), 1002, "hello.name must be a non-empty string"),
+    ("/ingest", hello("ingest", name="n" * 129), 1002,
+     "hello.name must be at most 128 printable characters (no control characters)"),
+    ("/ingest", hello("ingest", name="shop\x1b[2J"), 1002,
+     "hello.name must be at most 128 printable characters (no control characters)"),
 ])  # fmt: skip
 def test_a_refused_hello_gets_its_close_code_and_reason(path, message, code, reason) -> None:
     """Each refused hello raises the close code and reason docs/protocol.md gives it."""
