@@ -43,9 +43,10 @@ class FailingRoomLog:
 
 async def kill(hub: Hub) -> None:
     """Stop ``hub`` as kill -9 would: no more ticks, no flush, no session end."""
-    for task in hub._tasks:
-        task.cancel()
-    await asyncio.gather(*hub._tasks, return_exceptions=True)
+    async with asyncio.timeout(5), hub._flush_lock:  # a tick's writes in flight end first
+        for task in hub._tasks:
+            task.cancel()
+        await asyncio.gather(*hub._tasks, return_exceptions=True)
     assert hub._server is not None
     hub._server.close()
     await asyncio.wait_for(hub._server.wait_closed(), 5)
