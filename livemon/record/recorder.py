@@ -141,7 +141,7 @@ def acked_path(record_dir: Path, session: str) -> Path:
 
 
 def committed_seqs(record_dir: Path, session: str) -> dict[str, int] | None:
-    """Each adapter's highest seq whose events are in every room's log, as ``commit`` noted
+    """Each adapter's highest seq whose events are in every room's log, as ``sync`` noted
     it; None for a session without a whole file (recorded by an older livemon, killed
     before the file was made, or unreadable): the room logs are then all there is.
 
@@ -218,9 +218,9 @@ class Recorder:
                 log_.error("cannot reopen the log of room %r at %s (%s): the room is recorded "
                            "in a new file from now on", room, row["path"], exc)  # fmt: skip
         if self._acked is None:
-            # Made before the first byte of any log: a session with logs has one. Seqs
-            # acknowledged before it existed are noted first, so that no resume ever
-            # tells an adapter less than it was acknowledged.
+            # Made before the first byte of any log: a session with logs has one. The
+            # resumed adapters of several rooms are noted first (a session recorded
+            # before the file existed), so no resume tells one less than it was acked.
             path = acked_path(self.record_dir, self.session)
             try:
                 acked = log.LogWriter(path)
