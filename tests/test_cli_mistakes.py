@@ -149,3 +149,30 @@ def test_a_plan_in_config_that_cannot_be_is_refused_at_start(tmp_path: Path) -> 
     target.write_text("[session]\ntargets = {gmv = 300000}\n")
     done = livemon("serve", "--config", str(target), "--record-dir", str(tmp_path))
     refused(done, "session: unknown target 'gmv' in targets (gmv_cents, orders, units:<sku>)")
+
+
+def test_serve_with_a_webhook_on_a_busy_port_says_so_in_one_line(tmp_path: Path) -> None:
+    """``serve --adapter webhook`` on a port something listens on says which port and what to
+    do, once, and keeps serving; no traceback before that line."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        hub = subprocess.Popen(
+            [*LIVEMON, "serve", "--adapter", "webhook", "--set", f"webhook.port={port}",
+             "--set", "webhook.secret=a-shop-secret", "--port", str(_free_port()),
+             "--record-dir", str(tmp_path)],
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            assert hub.stderr is not None
+            before, deadline = "", time.monotonic() + 30
+            while "stopped:" not in (line := hub.stderr.readline()):
+                assert line and time.monotonic() < deadline, before
+                before += line
+            assert f"webhook cannot listen on 127.0.0.1:{port}" in line and "port=" in line
+            assert "Traceback" not in before, before
+            assert hub.poll() is None  # the hub keeps serving
+        finally:
+            hub.send_signal(signal.SIGINT)
+            hub.communicate(timeout=30)

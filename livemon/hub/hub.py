@@ -32,7 +32,6 @@ from websockets.http11 import Request, Response
 from livemon import commands, replay, wire
 from livemon import config as config_mod
 from livemon.adapters.base import Adapter
-from livemon.adapters.feed import FeedRefused
 from livemon.detect import Monitor, RoomMonitor
 from livemon.engine import Engine, RoomState
 from livemon.engine.tags import QUESTION_TAGS, TECH_TAGS
@@ -552,7 +551,8 @@ class Hub:
                 pending.append((seq - 1, yielded))
                 await asyncio.sleep(0)
             self.feeds.report(name, "ended", "", time.time())
-        except FeedRefused as exc:  # the platform said no: its message says it all, once
+        except ValueError as exc:  # a refusal (FeedRefused) or an option that cannot work (a
+            # port in use): its message says it all and what to change, once, no traceback
             self.feeds.report(name, "down", f"adapter failed: {exc}"[:200], time.time())
             raise
         except Exception as exc:
