@@ -40,13 +40,17 @@ class StageApp(LivemonApp):
             self._pump()
 
     def on_welcome_received(self, message: WelcomeReceived) -> None:
-        """With `--room`, say in the status bar which room the stage waits for, and when the
-        hub does not carry it (yet) which rooms it does carry: a misspelt room is no
-        silent blank screen. (The base class's handler runs too: Textual calls both.)"""
+        """Say in the status bar which room the stage waits for (with `--room`), and when the
+        hub does not carry it (yet) which rooms it does carry, or that the hub has no room
+        yet: a misspelt room or an empty hub is no silent blank screen. (The base class's
+        handler runs too: Textual calls both.)"""
         want = self.state.preferred
-        if want is None or self.state.current is not None:
-            return
         rooms = [str(r) for r in message.data.get("rooms") or ()]
+        if self.state.current is not None or (want is None and rooms):
+            return
+        if want is None:  # a hub with no room yet: the screen waits, and says so
+            self.stage.query_one(StatusBar).set(room="— (waiting for the hub's first room)")
+            return
         if rooms and want not in rooms:
             waiting = f"not on this hub yet; it carries {', '.join(rooms[:5])}"
             waiting += f" (+{len(rooms) - 5})" if len(rooms) > 5 else ""

@@ -153,3 +153,26 @@ async def test_stage_for_a_room_the_hub_lacks_says_which_rooms_it_has(tmp_path):
             assert app.state.current is None  # it still shows no other room's numbers
     finally:
         await hub.stop()
+
+
+async def test_stage_on_a_hub_with_no_room_yet_says_it_waits(tmp_path):
+    """`livemon stage` on a real hub that carries no room yet says it waits for the first one."""
+    from livemon import config
+    from livemon.hub import Hub
+    from livemon.ui.widgets.status_bar import StatusBar
+
+    tokens = {"ingest": "ingest-token-0123456", "watch": "watch-token-01234567",
+              "control": "control-token-012345"}  # fmt: skip
+    hub = Hub(config.load(), tmp_path, tokens=tokens)
+    await hub.start("127.0.0.1", 0)
+    try:
+        app = StageApp(hub.url(), tokens["watch"])
+        async with app.run_test(size=(120, 40)) as pilot:
+            bar = app.stage.query_one(StatusBar)
+            for _ in range(200):
+                if "waiting" in bar.render_text().plain:
+                    break
+                await pilot.pause(0.05)
+            assert "room — (waiting for the hub's first room)" in bar.render_text().plain
+    finally:
+        await hub.stop()
