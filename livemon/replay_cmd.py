@@ -179,6 +179,12 @@ def headless(
         if room not in hub.engine.rooms:
             raise ValueError(f"{path} has no events of room {room!r}")
         snapshot = hub.snapshot(room)
+        first = hub.engine.rooms[room].first_ts
+        length = (snapshot.get("ts") or 0.0) - first if first is not None else None
+        if start_s and length is not None and start_s > length:
+            print(f"livemon: --from {start_s:g} is past the end of the recording ({length:.0f} s "
+                  "long): no alert change is printed, only its final snapshot",
+                  file=sys.stderr)  # fmt: skip
         out.write(json.dumps(snapshot, ensure_ascii=False) + "\n")
         out.flush()
         return snapshot

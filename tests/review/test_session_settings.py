@@ -94,3 +94,13 @@ def test_a_recording_moved_out_of_its_record_dir_is_replayed_with_a_note(
     assert done.returncode == 0, done.stderr
     assert "settings (plan, detectors) are not in a catalog beside it" in done.stderr
     assert json.loads(done.stdout.splitlines()[-1])["host"] is None
+
+
+def test_replay_from_past_the_end_says_so(planned) -> None:
+    """``replay --from`` beyond the recording's length prints its final snapshot and says on
+    stderr that it started past the end (it printed nothing about it)."""
+    log, live, _ = planned
+    done = livemon("replay", str(log), "--headless", "--from", "99999")
+    assert done.returncode == 0, done.stderr
+    assert "--from 99999 is past the end of the recording (1200 s long)" in done.stderr
+    assert json.loads(done.stdout.splitlines()[-1])["metrics"] == live["metrics"]
