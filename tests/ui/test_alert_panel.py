@@ -367,3 +367,16 @@ async def test_warn_alerts_of_other_rooms_toast_at_most_once_an_interval(hub):
         await hub.until(pilot, lambda: any(n.startswith("other 9") for n in notes(app)))
         shown = next(n for n in notes(app) if n.startswith("other 9"))
         assert "+3 more in other rooms" in shown
+
+
+async def test_at_80x24_the_badge_and_the_age_are_shown_whole(hub):
+    """On the 80-column panel a resolved alert's badge reads "resolved" and an age of 25
+    minutes "25m06s" (they were cut to "resolv" and "25m06")."""
+    app = create_app(hub.url, hub.control_token)
+    async with app.run_test(size=(80, 24)) as pilot:
+        p = await started(app, pilot, hub, alert("old", since=TS - 1506, state="resolved"))
+        await hub.until(pilot, lambda: p.alert_ids == ["old"])
+        await pilot.pause(0.1)
+        shown = ["".join(s.text for s in p.render_line(y)) for y in range(p.size.height)]
+        row = next(line for line in shown if "stock_low" in line)
+        assert "resolved" in row and "25m06s" in row, row

@@ -33,7 +33,7 @@ DETAIL_MIN = 20
 # Narrower than this, the panel drops the detail column (the selected alert's detail is
 # under the panel anyway) and shows kind and sku in one cell, so the action keeps its room.
 COMPACT_BELOW = 90
-COMPACT = (("badge", "", 6), ("age", "age", 5), ("what", "alert", 18))
+COMPACT = (("badge", "", 8), ("age", "age", 6), ("what", "alert", 18))  # "resolved", "25m06s"
 
 
 def alert_class(alert: dict[str, Any]) -> str:
