@@ -434,12 +434,29 @@ def _check_hub_url(url: str) -> None:
                          "wss://HOST:PORT), as livemon serve prints it") from None  # fmt: skip
 
 
+def _check_console_path(url: str, watch: bool) -> None:
+    """Refuse a ``--url`` path that does not match ``--watch``: a console on /watch that
+    thinks it may send commands is closed by the hub at its first command."""
+    from urllib.parse import urlsplit
+
+    from livemon.ui.client import hub_url
+
+    path = urlsplit(hub_url(url, "/watch" if watch else "/control")).path
+    if path == "/watch" and not watch:
+        raise ValueError(f"--url {url} is the read-only /watch path: add --watch for a side "
+                         "screen, or give ws://HOST:PORT (no path) to send commands")  # fmt: skip
+    if path not in ("/control", "/watch") or (path == "/control" and watch):
+        want = "/watch" if watch else "/control"
+        raise ValueError(f"--url {url}: a console opens {want}; give ws://HOST:PORT (no path)")
+
+
 def cmd_console(args: argparse.Namespace) -> int:
     """Attach the console to a running hub."""
     from livemon.tls import client_context
     from livemon.ui import create_app
 
     _check_hub_url(args.url)
+    _check_console_path(args.url, args.watch)
     ssl = client_context(args.url, args.ca)
     create_app(args.url, args.token, role="watch" if args.watch else "control", ssl=ssl).run()
     return 0

@@ -176,3 +176,13 @@ def test_serve_with_a_webhook_on_a_busy_port_says_so_in_one_line(tmp_path: Path)
         finally:
             hub.send_signal(signal.SIGINT)
             hub.communicate(timeout=30)
+
+
+def test_console_on_the_watch_path_without_watch_says_what_to_give() -> None:
+    """``console --url ws://HOST:PORT/watch`` without ``--watch`` is refused before it opens
+    (it opened, and the hub closed it at its first command); a path that is no console's
+    (``/ingest``) is refused too."""
+    done = livemon("console", "--url", "ws://127.0.0.1:8765/watch", "--token", "t" * 20)
+    refused(done, "is the read-only /watch path: add --watch")
+    done = livemon("console", "--url", "ws://127.0.0.1:8765/ingest", "--token", "t" * 20)
+    refused(done, "a console opens /control; give ws://HOST:PORT (no path)")
