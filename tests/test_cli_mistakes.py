@@ -186,3 +186,13 @@ def test_console_on_the_watch_path_without_watch_says_what_to_give() -> None:
     refused(done, "is the read-only /watch path: add --watch")
     done = livemon("console", "--url", "ws://127.0.0.1:8765/ingest", "--token", "t" * 20)
     refused(done, "a console opens /control; give ws://HOST:PORT (no path)")
+
+
+def test_rules_test_with_nothing_to_try_prints_only_the_error(tmp_path: Path) -> None:
+    """``rules test`` on a record dir with no recordings prints its error alone (the rules'
+    header came first, as if it were going on)."""
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[detect.rules]]\nname = "busy"\nwhen = "comments_1m > 120"\n')
+    done = livemon("rules", "test", str(rules), "--record-dir", str(tmp_path / "none"))
+    refused(done, "no recordings in")
+    assert done.stdout == ""

@@ -116,9 +116,10 @@ def run(argv: list[str]) -> int:
     rules = compile_rules(specs)  # a bad rule: RuleError, with its name, column and why
     record_dir = args.record_dir or Path(cfg.hub.record_dir)
     detect = config_mod.coerce_detect({**_builtins(cfg.detect), "rules": specs})
+    rows = session_rows(record_dir, args.session)  # an unknown session: its error alone
     print(f"{len(rules)} rule(s) from {args.file}: "
           + "; ".join(f"{r.name} = {r.when} for {r.for_s} s" for r in rules))  # fmt: skip
-    for row in session_rows(record_dir, args.session):
+    for row in rows:
         path = Path(row["path"])
         if not path.exists():
             print(f"\nsession {row['session']} room {row['room']}: recording {path} is missing")
