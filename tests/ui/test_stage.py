@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from livemon import config
+from livemon.hub import Hub
 from livemon.ui.client import ConnectionState
 from livemon.ui.messages import (
     CommentsReceived,
@@ -12,9 +16,14 @@ from livemon.ui.messages import (
     WelcomeReceived,
 )
 from livemon.ui.stage_app import StageApp
+from livemon.ui.widgets.status_bar import StatusBar
+from plugins.sim import SimAdapter
 
 from .conftest import TS
 from .screens_data import ALERTS, WELCOME, busy_snapshot
+
+REAL_TOKENS = {"ingest": "ingest-token-0123456", "watch": "watch-token-01234567",
+               "control": "control-token-012345"}  # fmt: skip
 
 QUESTIONS = {
     "op": "comments",
@@ -124,31 +133,33 @@ def test_stage_baseline(snap_compare, utc, size):
     assert snap_compare(app, terminal_size=size, run_before=_feed(app))
 
 
+async def real_hub_stage(tmp_path, room: str | None, feed: bool):
+    """A real hub (with 60 s of a sim room-1 when ``feed``) and a stage app on it."""
+    hub = Hub(config.load(), tmp_path, tokens=REAL_TOKENS)
+    await hub.start("127.0.0.1", 0)
+    if feed:
+        sim = SimAdapter(room="room-1", seed=3, speed="max", duration=60, viewers=100)
+        await asyncio.wait_for(hub.run_adapter(sim), 30)
+    return hub, StageApp(hub.url(), REAL_TOKENS["watch"], room=room)
+
+
+async def status_saying(app, pilot, words: str) -> str:
+    """The stage's status bar text once it holds ``words`` (or after 10 s)."""
+    bar = app.stage.query_one(StatusBar)
+    for _ in range(200):
+        if words in bar.render_text().plain:
+            break
+        await pilot.pause(0.05)
+    return bar.render_text().plain
+
+
 async def test_stage_for_a_room_the_hub_lacks_says_which_rooms_it_has(tmp_path):
     """`livemon stage --room` naming a room the real hub does not carry says so in the status
     bar, with the rooms it does carry, instead of a blank screen that looks connected."""
-    import asyncio
-
-    from livemon import config
-    from livemon.hub import Hub
-    from livemon.ui.widgets.status_bar import StatusBar
-    from plugins.sim import SimAdapter
-
-    tokens = {"ingest": "ingest-token-0123456", "watch": "watch-token-01234567",
-              "control": "control-token-012345"}  # fmt: skip
-    hub = Hub(config.load(), tmp_path, tokens=tokens)
-    await hub.start("127.0.0.1", 0)
+    hub, app = await real_hub_stage(tmp_path, "room-9", feed=True)
     try:
-        sim = SimAdapter(room="room-1", seed=3, speed="max", duration=60, viewers=100)
-        await asyncio.wait_for(hub.run_adapter(sim), 30)
-        app = StageApp(hub.url(), tokens["watch"], room="room-9")
         async with app.run_test(size=(120, 40)) as pilot:
-            bar = app.stage.query_one(StatusBar)
-            for _ in range(200):
-                if "not on this hub" in bar.render_text().plain:
-                    break
-                await pilot.pause(0.05)
-            text = bar.render_text().plain
+            text = await status_saying(app, pilot, "not on this hub")
             assert "room room-9 (not on this hub yet; it carries room-1)" in text, text
             assert app.state.current is None  # it still shows no other room's numbers
     finally:
@@ -157,22 +168,10 @@ async def test_stage_for_a_room_the_hub_lacks_says_which_rooms_it_has(tmp_path):
 
 async def test_stage_on_a_hub_with_no_room_yet_says_it_waits(tmp_path):
     """`livemon stage` on a real hub that carries no room yet says it waits for the first one."""
-    from livemon import config
-    from livemon.hub import Hub
-    from livemon.ui.widgets.status_bar import StatusBar
-
-    tokens = {"ingest": "ingest-token-0123456", "watch": "watch-token-01234567",
-              "control": "control-token-012345"}  # fmt: skip
-    hub = Hub(config.load(), tmp_path, tokens=tokens)
-    await hub.start("127.0.0.1", 0)
+    hub, app = await real_hub_stage(tmp_path, None, feed=False)
     try:
-        app = StageApp(hub.url(), tokens["watch"])
         async with app.run_test(size=(120, 40)) as pilot:
-            bar = app.stage.query_one(StatusBar)
-            for _ in range(200):
-                if "waiting" in bar.render_text().plain:
-                    break
-                await pilot.pause(0.05)
-            assert "room — (waiting for the hub's first room)" in bar.render_text().plain
+            text = await status_saying(app, pilot, "waiting")
+            assert "room — (waiting for the hub's first room)" in text, text
     finally:
         await hub.stop()
