@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.binding import Binding
+from textual.screen import Screen
 
 from livemon.player import Player, speed_label
 from livemon.ui.app import LivemonApp
@@ -28,39 +29,34 @@ NO_COMMANDS = "a replay shows what happened: it cannot send commands"
 LATE_S = 6.0  # a snapshot this much older than the one shown is from before a seek back
 
 
-def show_replay_bar(screen: Any, player: Player, title: str) -> None:
-    """Put the replay bar where ``screen``'s status bar was: "● live" is not true of a
-    replay, on any of its screens."""
-    status = screen.query_one(StatusBar)
-    status.display = False
-    screen.mount(ReplayBar(player, title), before=status)
+class ReplayBarScreen(Screen[None]):
+    """What every screen of a replay shares: its ``Player``, and the replay bar where the
+    live status line was ("● live" is not true of a replay, on any of its screens).
 
+    Put first among a screen's bases; the arguments after ``player`` and ``title``
+    go to the screen's own ``__init__``.
+    """
 
-class ReplayStage(StageScreen):
-    """The stage screen of a replay: the replay bar instead of the live status line."""
-
-    def __init__(self, player: Player, title: str = "") -> None:
-        super().__init__()
+    def __init__(self, player: Player, title: str = "", *args: Any) -> None:
+        super().__init__(*args)
         self.player = player
         self.title_text = title
 
-    def on_mount(self) -> None:  # (StageScreen's own on_mount runs too: Textual calls both)
-        show_replay_bar(self, self.player, self.title_text)
+    def on_mount(self) -> None:  # (the screen's own on_mount runs too: Textual calls each)
+        status = self.query_one(StatusBar)
+        status.display = False
+        self.mount(ReplayBar(self.player, self.title_text, id="replay"), before=status)
 
 
-class ReplayOverview(OverviewScreen):
-    """The overview of a replay: the replay bar instead of the live status line."""
-
-    def __init__(self, player: Player, title: str = "") -> None:
-        super().__init__()
-        self.player = player
-        self.title_text = title
-
-    def on_mount(self) -> None:  # (OverviewScreen's own on_mount runs too)
-        show_replay_bar(self, self.player, self.title_text)
+class ReplayStage(ReplayBarScreen, StageScreen):
+    """The stage screen of a replay."""
 
 
-class ReplayDashboard(DashboardScreen):
+class ReplayOverview(ReplayBarScreen, OverviewScreen):
+    """The overview of a replay."""
+
+
+class ReplayDashboard(ReplayBarScreen, DashboardScreen):
     """The dashboard with replay keys instead of command keys, and the replay bar."""
 
     inherit_bindings = False
@@ -77,15 +73,7 @@ class ReplayDashboard(DashboardScreen):
     ]
 
     def __init__(self, player: Player, title: str = "") -> None:
-        super().__init__("watch")
-        self.player = player
-        self.title_text = title
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        status = self.query_one(StatusBar)
-        status.display = False  # "● live" is not true of a replay: the replay bar says what is
-        self.mount(ReplayBar(self.player, self.title_text, id="replay"), before=status)
+        super().__init__(player, title, "watch")  # read-only: a replay sends no command
 
     def restart(self) -> None:
         """Forget what was drawn: the next view is drawn anew (after a seek)."""
