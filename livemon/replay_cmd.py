@@ -95,7 +95,7 @@ def recorded_config(path: Path) -> config_mod.Config:
     import sqlite3
 
     from livemon import replay
-    from livemon.record.catalog import CATALOG_NAME
+    from livemon.record.catalog import CATALOG_NAME, session_settings
 
     catalog = path.parent.parent / CATALOG_NAME  # record_dir/<room dir>/<session>.lmrec
     settings = None
@@ -105,9 +105,7 @@ def recorded_config(path: Path) -> config_mod.Config:
             try:
                 sessions = db.execute("select session, path from sessions").fetchall()
                 session = next((s for s, p in sessions if Path(p).name == path.name), None)
-                row = db.execute("select config from settings where session = ?",
-                                 (session,)).fetchone()  # fmt: skip
-                settings = json.loads(row[0]) if row else None
+                settings = session_settings(db, session)
             finally:
                 db.close()
         except (sqlite3.Error, ValueError):
@@ -193,12 +191,13 @@ def headless(
         scratch.cleanup()
 
 
-def build_index(path: Path, room: str, progress: bool = True):
-    """The keyframes of a recording, with a progress bar while they are built."""
+def build_index(path: Path, room: str, config: config_mod.Config, progress: bool = True):
+    """The keyframes of a recording folded with ``config``, with a progress bar while they
+    are built."""
     from livemon import keyframes
 
     with progress_bar(f"indexing {path.name} for seeking", progress) as update:
-        return keyframes.build(path, room, recorded_config(path), progress=update)
+        return keyframes.build(path, room, config, progress=update)
 
 
 def console(path: Path, room: str, title: str, speed: float | None, start_s: float) -> None:
@@ -206,12 +205,13 @@ def console(path: Path, room: str, title: str, speed: float | None, start_s: flo
     from livemon.keyframes import scratch_hub
     from livemon.player import Player
 
-    index = build_index(path, room)
+    config = recorded_config(path)  # once: read from the catalog, or the defaults said once
+    index = build_index(path, room, config)
 
     async def main() -> None:
         from livemon.ui.replay_app import ReplayApp
 
-        hub, scratch = scratch_hub(recorded_config(path))
+        hub, scratch = scratch_hub(config)
         await hub.start("127.0.0.1", 0)
         player = Player(hub, path, room, speed, index)
         if start_s:

@@ -10,6 +10,7 @@ config sections a session folds with, so a replay folds it the same way).
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -247,12 +248,6 @@ class Catalog:
                 (session, json.dumps(config, ensure_ascii=False)),
             )
 
-    def settings(self, session: str) -> dict[str, Any] | None:
-        """The config sections ``session`` was folded with, or None (an older catalog)."""
-        row = next(self.db.query("select config from settings where session = ?", [session]),
-                   None)  # fmt: skip
-        return json.loads(row["config"]) if row else None
-
     def close(self) -> None:
         """Close the database."""
         self.db.close()
@@ -305,3 +300,11 @@ def find_recording(record_dir: Path, session: str | None, room: str | None) -> d
         raise ValueError(f"no recording of session {session or '(newest)'} room {room or '(any)'}"
                          f" in {record_dir}: see livemon sessions")  # fmt: skip
     return sorted(rows, key=lambda r: r["room"])[0]
+
+
+def session_settings(conn: sqlite3.Connection, session: str | None) -> dict[str, Any] | None:
+    """The config sections ``session`` was folded with, read on any connection to a catalog
+    (a read-only one too), or None when none are kept for it. A catalog older than the
+    ``settings`` table raises ``sqlite3.OperationalError``."""
+    row = conn.execute("select config from settings where session = ?", (session,)).fetchone()
+    return json.loads(row[0]) if row else None
